@@ -1,0 +1,395 @@
+"""The GAN as a ``keras.Model``: one ``train_step`` plays one round of the game.
+
+Goodfellow et al. 2014, Algorithm 1: ``d_steps`` (k) discriminator updates, then one
+generator update, each player with its own optimizer. Users train it with ``fit()`` and their
+own callbacks, exactly like any other Keras model::
+
+    gan = GAN(generator, discriminator, latent_dim=100)
+    gan.compile(d_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5),
+                g_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5),
+                loss="non_saturating")
+    gan.fit(dataset, epochs=20)
+
+Noise comes from a ``keras.random.SeedGenerator`` owned by the model, so it is fresh at every
+step of a compiled ``train_step`` and part of the saved state. Losses are summed over the
+examples and divided by the *global* batch size, the reduction that gives the right gradient
+when ``tf.distribute`` sums the replicas' gradients.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+import numpy as np
+import tensorflow as tf
+from keras import ops
+
+from keras_gan import losses as losses_module
+
+__all__ = ["GAN", "default_optimizer", "discriminator_accuracy"]
+
+_SEED_STATE_KEY = "noise_seed_state"
+
+
+def default_optimizer() -> keras.optimizers.Optimizer:
+    """Adam(2e-4, beta_1=0.5), the DCGAN setting (Radford et al. 2016, Sec. 4)."""
+    return keras.optimizers.Adam(learning_rate=2e-4, beta_1=0.5)
+
+
+def _num_replicas() -> int:
+    return tf.distribute.get_strategy().num_replicas_in_sync
+
+
+def _replica_id() -> Any:
+    context = tf.distribute.get_replica_context()
+    return 0 if context is None else context.replica_id_in_sync_group
+
+
+@keras.saving.register_keras_serializable(package="keras_gan")
+class GAN(keras.Model):
+    """A generator and a discriminator trained against each other by ``fit()``.
+
+    Args:
+        generator: model mapping noise ``(batch, latent_dim)`` to samples in [-1, 1].
+        discriminator: model mapping samples to one raw score (logit) per example.
+        latent_dim: size of the noise vector z ~ N(0, I).
+        d_steps: discriminator updates per generator update (k in Algorithm 1). Each uses
+            fresh noise against the same real batch, as the keras.io WGAN-GP example does.
+        seed: seed of the noise stream; ``None`` draws one at random.
+    """
+
+    def __init__(
+        self,
+        generator: keras.Model,
+        discriminator: keras.Model,
+        latent_dim: int,
+        d_steps: int = 1,
+        seed: int | None = None,
+        **kwargs: Any,
+    ):
+        super().__init__(**kwargs)
+        if int(latent_dim) <= 0:
+            raise ValueError(f"latent_dim must be positive, got {latent_dim}.")
+        if int(d_steps) < 1:
+            raise ValueError(f"d_steps must be at least 1, got {d_steps}.")
+        self.generator = generator
+        self.discriminator = discriminator
+        self.latent_dim = int(latent_dim)
+        self.d_steps = int(d_steps)
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed, name="noise_seed")
+        self.d_optimizer: keras.optimizers.Optimizer | None = None
+        self.g_optimizer: keras.optimizers.Optimizer | None = None
+        self.adversarial_loss: losses_module.AdversarialLoss | None = None
+        self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
+        self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
+        self.d_real_tracker = keras.metrics.Mean(name="d_real")
+        self.d_fake_tracker = keras.metrics.Mean(name="d_fake")
+        self.d_accuracy_tracker = keras.metrics.Mean(name="d_accuracy")
+        self.gradient_penalty_tracker = keras.metrics.Mean(name="gradient_penalty")
+        if generator.built and discriminator.built:
+            self.built = True
+
+    # ------------------------------------------------------------------ compile
+    def compile(
+        self,
+        d_optimizer: keras.optimizers.Optimizer | str | None = None,
+        g_optimizer: keras.optimizers.Optimizer | str | None = None,
+        loss: str | losses_module.AdversarialLoss = "non_saturating",
+        *,
+        run_eagerly: bool = False,
+        steps_per_execution: int = 1,
+        jit_compile: bool | str = "auto",
+        auto_scale_loss: bool = True,
+    ) -> None:
+        """Set each player's optimizer and the adversarial loss.
+
+        Optimizers default to :func:`default_optimizer`. Under a ``mixed_float16`` policy each
+        is wrapped in a ``LossScaleOptimizer`` (as ``keras.Model.compile`` does for its one).
+        """
+        super().compile(
+            optimizer=None,
+            run_eagerly=run_eagerly,
+            steps_per_execution=steps_per_execution,
+            jit_compile=jit_compile,
+        )
+        d_optimizer = keras.optimizers.get(d_optimizer) if d_optimizer else default_optimizer()
+        g_optimizer = keras.optimizers.get(g_optimizer) if g_optimizer else default_optimizer()
+        if d_optimizer is g_optimizer:
+            raise ValueError("d_optimizer and g_optimizer must be two different optimizers.")
+        if auto_scale_loss and self._uses_float16():
+            d_optimizer, g_optimizer = (
+                opt
+                if isinstance(opt, keras.optimizers.LossScaleOptimizer)
+                else keras.optimizers.LossScaleOptimizer(opt, name=f"{role}_loss_scale")
+                for role, opt in (("d", d_optimizer), ("g", g_optimizer))
+            )
+        self.d_optimizer = d_optimizer
+        self.g_optimizer = g_optimizer
+        self.adversarial_loss = losses_module.get(loss)
+        self._gan_compile_config = {
+            "d_optimizer": d_optimizer,
+            "g_optimizer": g_optimizer,
+            "loss": self.adversarial_loss,
+            "run_eagerly": run_eagerly,
+            "steps_per_execution": steps_per_execution,
+            "jit_compile": self.jit_compile,
+            "auto_scale_loss": auto_scale_loss,
+        }
+
+    def _uses_float16(self) -> bool:
+        return "float16" in (
+            self.generator.dtype_policy.compute_dtype,
+            self.discriminator.dtype_policy.compute_dtype,
+        ) and "bfloat16" not in (
+            self.generator.dtype_policy.compute_dtype,
+            self.discriminator.dtype_policy.compute_dtype,
+        )
+
+    def get_compile_config(self) -> dict:
+        if not getattr(self, "_gan_compile_config", None):
+            return {}
+        return {
+            key: keras.saving.serialize_keras_object(value)
+            for key, value in self._gan_compile_config.items()
+        }
+
+    def compile_from_config(self, config: dict) -> None:
+        """Recompile from :meth:`get_compile_config` and create the optimizers' variables so
+        that their saved state (moments, iteration counts) loads back for resuming."""
+        config = {
+            key: keras.saving.deserialize_keras_object(value) for key, value in config.items()
+        }
+        self.compile(**config)
+        self.build_optimizers()
+
+    def build_optimizers(self) -> None:
+        """Create both optimizers' slot variables now (before loading a checkpoint into them)."""
+        self.d_optimizer.build(self.discriminator.trainable_variables)
+        self.g_optimizer.build(self.generator.trainable_variables)
+
+    # ------------------------------------------------------------------ metrics
+    @property
+    def metrics(self) -> list[keras.metrics.Metric]:
+        trackers = [
+            self.d_loss_tracker,
+            self.g_loss_tracker,
+            self.d_real_tracker,
+            self.d_fake_tracker,
+            self.d_accuracy_tracker,
+        ]
+        if self.adversarial_loss is not None and self.adversarial_loss.gradient_penalty_weight:
+            trackers.append(self.gradient_penalty_tracker)
+        return trackers
+
+    # ------------------------------------------------------------------ generation
+    def call(self, z: Any, training: bool = False) -> Any:
+        """Run the generator on noise ``z``."""
+        return self.generator(z, training=training)
+
+    def _replica_seed(self) -> Any:
+        """The next seed of the model's SeedGenerator, offset by the replica id so that each
+        ``tf.distribute`` replica draws its own noise rather than a copy of the others'."""
+        seed = self.seed_generator.next()
+        return seed + ops.cast(ops.stack([0, _replica_id()]), seed.dtype)
+
+    def sample_noise(self, batch_size: Any) -> Any:
+        """z ~ N(0, I) of shape (batch_size, latent_dim) from the model's seed generator."""
+        return tf.random.stateless_normal((batch_size, self.latent_dim), seed=self._replica_seed())
+
+    def generate(
+        self,
+        n_or_z: int | Any,
+        *,
+        seed: int | None = None,
+        training: bool = False,
+        batch_size: int = 256,
+    ) -> np.ndarray:
+        """Samples from the generator as a float32 NumPy array in [-1, 1].
+
+        ``n_or_z`` is a number of samples (noise drawn with ``seed``) or the noise itself.
+        BatchNorm uses its moving statistics unless ``training=True``.
+        """
+        if isinstance(n_or_z, (int, np.integer)):
+            if n_or_z < 0:
+                raise ValueError(f"Cannot generate {n_or_z} samples.")
+            z = keras.random.normal((int(n_or_z), self.latent_dim), seed=seed)
+        else:
+            z = ops.convert_to_tensor(n_or_z, dtype="float32")
+        outputs = [
+            ops.convert_to_numpy(self.generator(z[start : start + batch_size], training=training))
+            for start in range(0, int(ops.shape(z)[0]), batch_size)
+        ]
+        if not outputs:
+            return np.zeros((0, *self.generator.output_shape[1:]), dtype="float32")
+        return np.concatenate(outputs).astype("float32")
+
+    # ------------------------------------------------------------------ training
+    @staticmethod
+    def _real_images(data: Any) -> Any:
+        """Images from a batch that may be ``x``, ``(x,)`` or ``(x, y[, sample_weight])``."""
+        if isinstance(data, (tuple, list)):
+            return data[0]
+        return data
+
+    def _reduce(self, per_example: Any, global_batch_size: Any) -> Any:
+        """sum over examples / global batch size (see the module docstring)."""
+        return ops.sum(per_example) / ops.cast(global_batch_size, "float32")
+
+    def _regularization(self, model: keras.Model) -> Any:
+        """Weight regularisers' losses, scaled down so that the replicas' sum counts them once."""
+        if not model.losses:
+            return 0.0
+        total = ops.sum(ops.stack([ops.cast(loss, "float32") for loss in model.losses]))
+        return total / float(_num_replicas())
+
+    def _apply(self, optimizer, loss, tape, variables) -> None:
+        gradients = tape.gradient(optimizer.scale_loss(loss), variables)
+        optimizer.apply_gradients(zip(gradients, variables, strict=True))
+
+    def _check_compiled(self) -> None:
+        if self.adversarial_loss is None:
+            raise RuntimeError("Call gan.compile(d_optimizer, g_optimizer, loss) before training.")
+
+    def discriminator_step(self, real: Any) -> dict[str, Any]:
+        """One discriminator update against fresh fakes; only D's trainable weights move.
+
+        The generator runs outside the gradient tape (no wasted backward pass through G) in
+        training mode, so its BatchNorm layers see batch statistics as in the G phase.
+        """
+        self._check_compiled()
+        loss_fn = self.adversarial_loss
+        batch_size = ops.shape(real)[0]
+        fake = ops.stop_gradient(self.generator(self.sample_noise(batch_size), training=True))
+        variables = self.discriminator.trainable_variables
+        with tf.GradientTape() as tape:
+            real_logits = self.discriminator(real, training=True)
+            fake_logits = self.discriminator(fake, training=True)
+            per_example = loss_fn.discriminator_loss(real_logits, fake_logits)
+            penalty = None
+            if loss_fn.gradient_penalty_weight:
+                interpolation = tf.random.stateless_uniform(
+                    (batch_size,), seed=self._replica_seed()
+                )
+                penalty = losses_module.gradient_penalty(
+                    lambda x: self.discriminator(x, training=True), real, fake, interpolation
+                )
+                per_example = per_example + loss_fn.gradient_penalty_weight * penalty
+            loss = self._reduce(per_example, batch_size * _num_replicas())
+            loss = loss + self._regularization(self.discriminator)
+        self._apply(self.d_optimizer, loss, tape, variables)
+        return {
+            "per_example": per_example,
+            "real_logits": real_logits,
+            "fake_logits": fake_logits,
+            "gradient_penalty": penalty,
+        }
+
+    def generator_step(self, batch_size: Any) -> dict[str, Any]:
+        """One generator update through the (fixed) discriminator; only G's trainable weights
+        move. D runs in training mode, as in the D phase."""
+        self._check_compiled()
+        variables = self.generator.trainable_variables
+        with tf.GradientTape() as tape:
+            fake = self.generator(self.sample_noise(batch_size), training=True)
+            fake_logits = self.discriminator(fake, training=True)
+            per_example = self.adversarial_loss.generator_loss(fake_logits)
+            loss = self._reduce(per_example, batch_size * _num_replicas())
+            loss = loss + self._regularization(self.generator)
+        self._apply(self.g_optimizer, loss, tape, variables)
+        return {"per_example": per_example}
+
+    def _update_discriminator_metrics(self, per_example, real_logits, fake_logits) -> None:
+        loss_fn = self.adversarial_loss
+        self.d_loss_tracker.update_state(per_example)
+        self.d_real_tracker.update_state(loss_fn.score(real_logits))
+        self.d_fake_tracker.update_state(loss_fn.score(fake_logits))
+        self.d_accuracy_tracker.update_state(
+            discriminator_accuracy(loss_fn, real_logits, fake_logits)
+        )
+
+    def train_step(self, data: Any) -> dict[str, Any]:
+        """k discriminator steps, then one generator step (Goodfellow et al. 2014, Alg. 1).
+
+        The fake batch is sized like the real one, so a partial last batch trains too.
+        """
+        real = self._real_images(data)
+        batch_size = ops.shape(real)[0]
+        for _ in range(self.d_steps):
+            d_result = self.discriminator_step(real)
+            self._update_discriminator_metrics(
+                d_result["per_example"], d_result["real_logits"], d_result["fake_logits"]
+            )
+            if d_result["gradient_penalty"] is not None:
+                self.gradient_penalty_tracker.update_state(d_result["gradient_penalty"])
+        g_result = self.generator_step(batch_size)
+        self.g_loss_tracker.update_state(g_result["per_example"])
+        return {metric.name: metric.result() for metric in self.metrics}
+
+    def test_step(self, data: Any) -> dict[str, Any]:
+        """Both players' losses and D's outputs on held-out data, without updating anything."""
+        self._check_compiled()
+        real = self._real_images(data)
+        batch_size = ops.shape(real)[0]
+        fake = self.generator(self.sample_noise(batch_size), training=False)
+        real_logits = self.discriminator(real, training=False)
+        fake_logits = self.discriminator(fake, training=False)
+        loss_fn = self.adversarial_loss
+        self._update_discriminator_metrics(
+            loss_fn.discriminator_loss(real_logits, fake_logits), real_logits, fake_logits
+        )
+        self.g_loss_tracker.update_state(loss_fn.generator_loss(fake_logits))
+        return {metric.name: metric.result() for metric in self.metrics}
+
+    # ------------------------------------------------------------------ serialization
+    def save_own_variables(self, store: Any) -> None:
+        """Save the noise stream's position with the weights, so a resumed run continues it."""
+        super().save_own_variables(store)
+        store[_SEED_STATE_KEY] = ops.convert_to_numpy(self.seed_generator.state)
+
+    def load_own_variables(self, store: Any) -> None:
+        # Keras's H5 weight store has keys() but no __contains__.
+        if _SEED_STATE_KEY in store.keys():  # noqa: SIM118
+            self.seed_generator.state.assign(store[_SEED_STATE_KEY])
+
+    def get_config(self) -> dict:
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "generator": keras.saving.serialize_keras_object(self.generator),
+            "discriminator": keras.saving.serialize_keras_object(self.discriminator),
+            "latent_dim": self.latent_dim,
+            "d_steps": self.d_steps,
+            "seed": self.seed,
+        }
+
+    @classmethod
+    def from_config(cls, config: dict, custom_objects: dict | None = None) -> GAN:
+        config = dict(config)
+        for key in ("generator", "discriminator"):
+            config[key] = keras.saving.deserialize_keras_object(
+                config[key], custom_objects=custom_objects
+            )
+        return cls(**config)
+
+
+def discriminator_accuracy(
+    loss_fn: losses_module.AdversarialLoss, real_logits: Any, fake_logits: Any
+) -> Any:
+    """Per-decision correctness of D: real scored above, fake at or below the threshold.
+
+    For the Wasserstein critic, whose scores have no fixed threshold (any shift is as good),
+    it is the fraction of (real_i, fake_i) pairs ranked the right way round.
+    """
+    real_scores = loss_fn.score(real_logits)
+    fake_scores = loss_fn.score(fake_logits)
+    if isinstance(loss_fn, losses_module.Wasserstein):
+        return ops.cast(real_scores > fake_scores, "float32")
+    threshold = loss_fn.decision_threshold
+    return ops.concatenate(
+        [
+            ops.cast(real_scores > threshold, "float32"),
+            ops.cast(fake_scores <= threshold, "float32"),
+        ]
+    )
