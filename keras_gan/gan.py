@@ -244,8 +244,10 @@ class GAN(keras.Model):
         total = ops.sum(ops.stack([ops.cast(loss, "float32") for loss in model.losses]))
         return total / float(_num_replicas())
 
-    def _apply(self, optimizer, loss, tape, variables) -> None:
-        gradients = tape.gradient(optimizer.scale_loss(loss), variables)
+    def _apply(self, optimizer, scaled_loss, tape, variables) -> None:
+        """Apply the gradient of a loss already passed through ``optimizer.scale_loss`` inside
+        the tape (a no-op unless the optimizer is a ``LossScaleOptimizer``)."""
+        gradients = tape.gradient(scaled_loss, variables)
         optimizer.apply_gradients(zip(gradients, variables, strict=True))
 
     def _check_compiled(self) -> None:
@@ -278,7 +280,8 @@ class GAN(keras.Model):
                 per_example = per_example + loss_fn.gradient_penalty_weight * penalty
             loss = self._reduce(per_example, batch_size * _num_replicas())
             loss = loss + self._regularization(self.discriminator)
-        self._apply(self.d_optimizer, loss, tape, variables)
+            scaled_loss = self.d_optimizer.scale_loss(loss)
+        self._apply(self.d_optimizer, scaled_loss, tape, variables)
         return {
             "per_example": per_example,
             "real_logits": real_logits,
@@ -297,7 +300,8 @@ class GAN(keras.Model):
             per_example = self.adversarial_loss.generator_loss(fake_logits)
             loss = self._reduce(per_example, batch_size * _num_replicas())
             loss = loss + self._regularization(self.generator)
-        self._apply(self.g_optimizer, loss, tape, variables)
+            scaled_loss = self.g_optimizer.scale_loss(loss)
+        self._apply(self.g_optimizer, scaled_loss, tape, variables)
         return {"per_example": per_example}
 
     def _update_discriminator_metrics(self, per_example, real_logits, fake_logits) -> None:

@@ -1,0 +1,266 @@
+"""The GAN model: what one train_step moves, its metrics, generation, save and reload."""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from keras_gan import GAN, losses, networks
+
+LATENT = 8
+SHAPE = (8, 8, 1)
+
+
+def images(n: int, seed: int = 0) -> np.ndarray:
+    """Smooth random blobs in [-1, 1]: cheap 'real' 8x8 images."""
+    rng = np.random.default_rng(seed)
+    grid = np.linspace(-1, 1, SHAPE[0])
+    centres = rng.uniform(-0.5, 0.5, size=(n, 2))
+    yy, xx = np.meshgrid(grid, grid, indexing="ij")
+    dist = (yy[None] - centres[:, :1, None]) ** 2 + (xx[None] - centres[:, 1:, None]) ** 2
+    return (2.0 * np.exp(-dist / 0.2) - 1.0)[..., None].astype("float32")
+
+
+def make_gan(arch: str = "mlp", loss="non_saturating", d_steps: int = 1, **options) -> GAN:
+    defaults = {"mlp": {"generator_hidden": (16,), "discriminator_hidden": (16,)}}
+    defaults["dcgan"] = {"base_filters": 4}
+    generator, discriminator = networks.build(
+        arch, SHAPE, LATENT, **{**defaults.get(arch, {}), **options}
+    )
+    gan = GAN(generator, discriminator, latent_dim=LATENT, d_steps=d_steps, seed=42)
+    gan.compile(
+        d_optimizer=keras.optimizers.Adam(1e-3),
+        g_optimizer=keras.optimizers.Adam(1e-3),
+        loss=loss,
+    )
+    return gan
+
+
+def snapshot(model: keras.Model) -> list[np.ndarray]:
+    return [np.array(v) for v in model.trainable_variables]
+
+
+def changed(before, after) -> list[bool]:
+    return [not np.array_equal(b, a) for b, a in zip(before, after, strict=True)]
+
+
+def test_discriminator_phase_moves_only_the_discriminator():
+    gan = make_gan("dcgan")
+    g_before, d_before = snapshot(gan.generator), snapshot(gan.discriminator)
+    gan.discriminator_step(images(16))
+    assert not any(changed(g_before, snapshot(gan.generator)))
+    assert all(changed(d_before, snapshot(gan.discriminator)))
+
+
+def test_generator_phase_moves_only_the_generator():
+    gan = make_gan("dcgan")
+    g_before, d_before = snapshot(gan.generator), snapshot(gan.discriminator)
+    gan.generator_step(16)
+    assert all(changed(g_before, snapshot(gan.generator)))
+    assert not any(changed(d_before, snapshot(gan.discriminator)))
+
+
+def test_d_steps_makes_k_discriminator_updates_per_generator_update():
+    gan = make_gan(d_steps=3)
+    gan.fit(images(40), batch_size=8, epochs=1, verbose=0)  # 5 steps
+    assert int(gan.d_optimizer.iterations) == 15
+    assert int(gan.g_optimizer.iterations) == 5
+
+
+def test_partial_last_batch_trains():
+    gan = make_gan()
+    history = gan.fit(images(10), batch_size=4, epochs=2, verbose=0)  # 4 + 4 + 2
+    assert int(gan.g_optimizer.iterations) == 6
+    assert np.isfinite(history.history["d_loss"]).all()
+
+
+def test_metrics_are_mean_trackers_reset_each_epoch():
+    gan = make_gan()
+    history = gan.fit(images(32), batch_size=8, epochs=2, verbose=0)
+    assert set(history.history) == {"d_loss", "g_loss", "d_real", "d_fake", "d_accuracy"}
+    assert all(isinstance(m, keras.metrics.Mean) for m in gan.metrics)
+    for name in ("d_real", "d_fake", "d_accuracy"):  # probabilities for the cross-entropy loss
+        assert all(0.0 <= value <= 1.0 for value in history.history[name])
+    # The count of a tracker is one epoch's worth of examples: 4 steps x 8 (reset at epoch 2).
+    assert float(gan.g_loss_tracker.count) == 32.0
+    assert float(gan.d_accuracy_tracker.count) == 64.0  # real and fake decisions
+
+
+def test_d_loss_metric_equals_the_loss_of_the_step():
+    gan = make_gan(discriminator_dropout=0.0)  # deterministic D
+    real = images(8)
+    state = np.array(gan.seed_generator.state)
+    z = gan.sample_noise(8)
+    gan.seed_generator.state.assign(state)
+    fake = gan.generator(z, training=True)
+    expected = keras.ops.mean(
+        losses.NonSaturating().discriminator_loss(
+            gan.discriminator(real, training=True), gan.discriminator(fake, training=True)
+        )
+    )
+    result = gan.discriminator_step(real)
+    assert float(keras.ops.mean(result["per_example"])) == pytest.approx(float(expected), rel=1e-4)
+
+
+def test_loss_is_reduced_by_the_global_batch_size():
+    """With SGD(lr=1), the D update is exactly -grad(mean over the batch) on one replica."""
+    generator, discriminator = networks.build(
+        "mlp", (2,), 2, generator_hidden=(), discriminator_hidden=(), discriminator_dropout=0
+    )
+    gan = GAN(generator, discriminator, latent_dim=2, seed=0)
+    gan.compile(keras.optimizers.SGD(1.0), keras.optimizers.SGD(1.0), loss="least_squares")
+    real = np.random.default_rng(0).normal(size=(6, 2)).astype("float32")
+    state = np.array(gan.seed_generator.state)
+    fake = gan.generator(gan.sample_noise(6))
+    gan.seed_generator.state.assign(state)
+    weights = discriminator.trainable_variables
+    with tf.GradientTape() as tape:
+        per_example = losses.LeastSquares().discriminator_loss(
+            discriminator(real), discriminator(fake)
+        )
+        mean_loss = tf.reduce_mean(per_example)
+    expected = [
+        np.array(w) - np.array(g)
+        for w, g in zip(weights, tape.gradient(mean_loss, weights), strict=True)
+    ]
+    gan.discriminator_step(real)
+    for weight, want in zip(weights, expected, strict=True):
+        np.testing.assert_allclose(np.array(weight), want, rtol=1e-5, atol=1e-6)
+
+
+def test_wasserstein_gp_reports_raw_scores_and_the_penalty():
+    gan = make_gan("dcgan", loss="wasserstein", normalization="layer")
+    history = gan.fit(images(16), batch_size=8, epochs=1, verbose=0)
+    assert "gradient_penalty" in history.history
+    assert history.history["gradient_penalty"][0] >= 0.0
+    assert np.isfinite(history.history["d_loss"]).all()
+
+
+@pytest.mark.parametrize("loss", losses.NAMES)
+def test_every_loss_trains_by_name(loss):
+    gan = make_gan(loss=loss)
+    history = gan.fit(images(16), batch_size=8, epochs=1, verbose=0)
+    assert np.isfinite(history.history["g_loss"]).all()
+
+
+def test_generate_and_call():
+    gan = make_gan("dcgan")
+    samples = gan.generate(5, seed=3)
+    assert samples.shape == (5, *SHAPE) and samples.dtype == np.float32
+    assert samples.min() >= -1.0 and samples.max() <= 1.0
+    np.testing.assert_array_equal(samples, gan.generate(5, seed=3))  # seeded and inference-mode
+    z = np.random.default_rng(0).normal(size=(600, LATENT)).astype("float32")
+    np.testing.assert_allclose(gan.generate(z)[:4], np.asarray(gan(z[:4])), atol=1e-6)
+    assert gan.generate(z).shape == (600, *SHAPE)  # more than one generation batch
+
+
+def test_sample_noise_advances_the_seed_generator():
+    gan = make_gan()
+    first, second = np.array(gan.sample_noise(4)), np.array(gan.sample_noise(4))
+    assert first.shape == (4, LATENT)
+    assert not np.array_equal(first, second)
+
+
+def test_constructor_and_compile_validate():
+    generator, discriminator = networks.build("mlp", SHAPE, LATENT)
+    with pytest.raises(ValueError, match="d_steps"):
+        GAN(generator, discriminator, LATENT, d_steps=0)
+    with pytest.raises(ValueError, match="latent_dim"):
+        GAN(generator, discriminator, 0)
+    gan = GAN(generator, discriminator, LATENT)
+    shared = keras.optimizers.Adam()
+    with pytest.raises(ValueError, match="two different optimizers"):
+        gan.compile(shared, shared)
+    with pytest.raises(ValueError, match="Unknown loss"):
+        gan.compile(loss="nope")
+    with pytest.raises(RuntimeError, match="compile"):
+        GAN(generator, discriminator, LATENT).discriminator_step(images(2))
+
+
+def test_default_optimizers_follow_dcgan():
+    generator, discriminator = networks.build("mlp", SHAPE, LATENT)
+    gan = GAN(generator, discriminator, LATENT)
+    gan.compile()
+    for optimizer in (gan.d_optimizer, gan.g_optimizer):
+        assert float(optimizer.learning_rate) == pytest.approx(2e-4)
+        assert optimizer.beta_1 == 0.5
+    assert isinstance(gan.adversarial_loss, losses.NonSaturating)
+
+
+def test_save_and_reload_resumes_exactly(tmp_path):
+    gan = make_gan("dcgan", loss=losses.Hinge(), d_steps=2)
+    gan.fit(images(16), batch_size=8, epochs=1, verbose=0)
+    path = tmp_path / "gan.keras"
+    gan.save(path)
+    restored = keras.saving.load_model(path, safe_mode=True)
+
+    assert isinstance(restored, GAN) and restored.d_steps == 2
+    assert isinstance(restored.adversarial_loss, losses.Hinge)
+    z = np.random.default_rng(1).normal(size=(4, LATENT)).astype("float32")
+    np.testing.assert_array_equal(restored.generate(z), gan.generate(z))
+    for original, loaded in (
+        (gan.d_optimizer, restored.d_optimizer),
+        (gan.g_optimizer, restored.g_optimizer),
+    ):
+        assert int(loaded.iterations) == int(original.iterations)
+        for a, b in zip(original.variables, loaded.variables, strict=True):
+            np.testing.assert_array_equal(np.array(a), np.array(b))
+    np.testing.assert_array_equal(
+        np.array(restored.seed_generator.state), np.array(gan.seed_generator.state)
+    )
+    # One more epoch from the reloaded model equals one more epoch of the original.
+    gan.fit(images(16), batch_size=8, epochs=1, verbose=0, shuffle=False)
+    restored.fit(images(16), batch_size=8, epochs=1, verbose=0, shuffle=False)
+    assert int(restored.d_optimizer.iterations) == 8
+    np.testing.assert_allclose(restored.generate(z), gan.generate(z), atol=1e-5)
+
+
+def test_generator_alone_saves_and_reloads_with_safe_mode(tmp_path):
+    gan = make_gan("dcgan")
+    path = tmp_path / "generator.keras"
+    gan.generator.save(path)
+    generator = keras.saving.load_model(path, safe_mode=True)
+    z = np.random.default_rng(2).normal(size=(3, LATENT)).astype("float32")
+    np.testing.assert_array_equal(np.asarray(generator(z)), gan.generate(z))
+
+
+def test_mixed_bfloat16_trains_with_float32_outputs():
+    keras.mixed_precision.set_dtype_policy("mixed_bfloat16")
+    try:
+        gan = make_gan("dcgan")
+        history = gan.fit(images(16), batch_size=8, epochs=1, verbose=0)
+        assert gan.generate(2).dtype == np.float32
+        assert np.isfinite(history.history["d_loss"]).all()
+        assert not isinstance(gan.d_optimizer, keras.optimizers.LossScaleOptimizer)
+    finally:
+        keras.mixed_precision.set_dtype_policy("float32")
+
+
+def test_mixed_float16_wraps_both_optimizers_in_loss_scaling():
+    keras.mixed_precision.set_dtype_policy("mixed_float16")
+    try:
+        gan = make_gan("mlp")
+        assert isinstance(gan.d_optimizer, keras.optimizers.LossScaleOptimizer)
+        assert isinstance(gan.g_optimizer, keras.optimizers.LossScaleOptimizer)
+        gan.fit(images(16), batch_size=8, epochs=1, verbose=0)
+        assert int(gan.g_optimizer.iterations) == 2
+    finally:
+        keras.mixed_precision.set_dtype_policy("float32")
+
+
+def test_design_snippet_trains_saves_and_reloads(tmp_path):
+    """The user-facing example of DESIGN.md and README.md, on a tiny tf.data pipeline."""
+    g, d = networks.build("dcgan", image_shape=(28, 28, 1), latent_dim=100, base_filters=8)
+    gan = GAN(generator=g, discriminator=d, latent_dim=100)
+    gan.compile(
+        d_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5),
+        g_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5),
+        loss="non_saturating",
+    )
+    real = np.tanh(np.random.default_rng(0).normal(size=(40, 28, 28, 1))).astype("float32")
+    dataset = tf.data.Dataset.from_tensor_slices(real).batch(16)
+    history = gan.fit(dataset, epochs=2, verbose=0)
+    assert len(history.history["g_loss"]) == 2
+    gan.generator.save(tmp_path / "generator.keras")
+    generator = keras.saving.load_model(tmp_path / "generator.keras", safe_mode=True)
+    assert generator(np.zeros((1, 100), "float32")).shape == (1, 28, 28, 1)
