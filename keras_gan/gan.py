@@ -25,6 +25,7 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
+from keras_gan import latent
 from keras_gan import losses as losses_module
 
 __all__ = ["GAN", "default_optimizer", "discriminator_accuracy"]
@@ -57,6 +58,10 @@ class GAN(keras.Model):
         d_steps: discriminator updates per generator update (k in Algorithm 1). Each uses
             fresh noise against the same real batch, as the keras.io WGAN-GP example does.
         seed: seed of the noise stream; ``None`` draws one at random.
+        num_classes: makes a class-conditional GAN (Mirza & Osindero 2014): the generator takes
+            ``[z, label]``, the discriminator ``[image, label]``, ``fit`` expects
+            ``(images, labels)`` batches, and each fake batch carries the real batch's labels
+            so that fakes follow the data's class balance.
     """
 
     def __init__(
@@ -66,6 +71,7 @@ class GAN(keras.Model):
         latent_dim: int,
         d_steps: int = 1,
         seed: int | None = None,
+        num_classes: int | None = None,
         **kwargs: Any,
     ):
         super().__init__(**kwargs)
@@ -78,6 +84,8 @@ class GAN(keras.Model):
         self.latent_dim = int(latent_dim)
         self.d_steps = int(d_steps)
         self.seed = seed
+        self.num_classes = int(num_classes) if num_classes else None
+        self._check_conditional_inputs()
         self.seed_generator = keras.random.SeedGenerator(seed, name="noise_seed")
         self.d_optimizer: keras.optimizers.Optimizer | None = None
         self.g_optimizer: keras.optimizers.Optimizer | None = None
@@ -138,6 +146,22 @@ class GAN(keras.Model):
             "auto_scale_loss": auto_scale_loss,
         }
 
+    @property
+    def conditional(self) -> bool:
+        """Whether both networks take class labels."""
+        return self.num_classes is not None
+
+    def _check_conditional_inputs(self) -> None:
+        for role, model in (("generator", self.generator), ("discriminator", self.discriminator)):
+            takes_labels = len(model.inputs) == 2 if getattr(model, "inputs", None) else False
+            if takes_labels != self.conditional:
+                wanted = "[inputs, labels]" if self.conditional else "a single input"
+                raise ValueError(
+                    f"The {role} must take {wanted}"
+                    + (f" for num_classes={self.num_classes}" if self.conditional else "")
+                    + "; build both networks with the same num_classes as the GAN."
+                )
+
     def _uses_float16(self) -> bool:
         return "float16" in (
             self.generator.dtype_policy.compute_dtype,
@@ -184,9 +208,15 @@ class GAN(keras.Model):
         return trackers
 
     # ------------------------------------------------------------------ generation
-    def call(self, z: Any, training: bool = False) -> Any:
-        """Run the generator on noise ``z``."""
-        return self.generator(z, training=training)
+    def call(self, inputs: Any, training: bool = False) -> Any:
+        """Run the generator on noise ``z`` (or ``[z, labels]`` for a conditional GAN)."""
+        return self.generator(inputs, training=training)
+
+    def _generator_inputs(self, z: Any, labels: Any) -> Any:
+        return [z, labels] if self.conditional else z
+
+    def _discriminator_inputs(self, images: Any, labels: Any) -> Any:
+        return [images, labels] if self.conditional else images
 
     def _replica_seed(self) -> Any:
         """The next seed of the model's SeedGenerator, offset by the replica id so that each
@@ -201,6 +231,7 @@ class GAN(keras.Model):
     def generate(
         self,
         n_or_z: int | Any,
+        labels: int | Any | None = None,
         *,
         seed: int | None = None,
         training: bool = False,
@@ -208,30 +239,62 @@ class GAN(keras.Model):
     ) -> np.ndarray:
         """Samples from the generator as a float32 NumPy array in [-1, 1].
 
-        ``n_or_z`` is a number of samples (noise drawn with ``seed``) or the noise itself.
-        BatchNorm uses its moving statistics unless ``training=True``.
+        ``n_or_z`` is a number of samples (noise from ``keras_gan.latent.sample_noise(n,
+        latent_dim, seed)``, so a seed gives the same images everywhere) or the noise itself.
+        ``labels`` (conditional GANs only) is one class for all or one per sample; by default
+        the classes take turns. BatchNorm uses its moving statistics unless ``training=True``.
         """
         if isinstance(n_or_z, (int, np.integer)):
             if n_or_z < 0:
                 raise ValueError(f"Cannot generate {n_or_z} samples.")
-            z = keras.random.normal((int(n_or_z), self.latent_dim), seed=seed)
+            z = latent.sample_noise(int(n_or_z), self.latent_dim, seed)
         else:
-            z = ops.convert_to_tensor(n_or_z, dtype="float32")
+            z = np.asarray(n_or_z, dtype="float32")
+        count = z.shape[0]
+        label_array = self._labels_for(count, labels)
         outputs = [
-            ops.convert_to_numpy(self.generator(z[start : start + batch_size], training=training))
-            for start in range(0, int(ops.shape(z)[0]), batch_size)
+            ops.convert_to_numpy(
+                self.generator(
+                    self._generator_inputs(
+                        z[start : start + batch_size],
+                        None if label_array is None else label_array[start : start + batch_size],
+                    ),
+                    training=training,
+                )
+            )
+            for start in range(0, count, batch_size)
         ]
         if not outputs:
             return np.zeros((0, *self.generator.output_shape[1:]), dtype="float32")
         return np.concatenate(outputs).astype("float32")
 
+    def _labels_for(self, count: int, labels: Any) -> np.ndarray | None:
+        if not self.conditional:
+            if labels is not None:
+                raise ValueError("This GAN is not conditional: it takes no labels.")
+            return None
+        if labels is None:
+            return np.arange(count, dtype="int32") % self.num_classes
+        label_array = np.broadcast_to(np.asarray(labels, dtype="int32"), (count,)).copy()
+        if count and (label_array.min() < 0 or label_array.max() >= self.num_classes):
+            raise ValueError(
+                f"Labels must lie in 0..{self.num_classes - 1}, got {sorted(set(label_array))}."
+            )
+        return label_array
+
     # ------------------------------------------------------------------ training
-    @staticmethod
-    def _real_images(data: Any) -> Any:
-        """Images from a batch that may be ``x``, ``(x,)`` or ``(x, y[, sample_weight])``."""
-        if isinstance(data, (tuple, list)):
-            return data[0]
-        return data
+    def _unpack(self, data: Any) -> tuple[Any, Any]:
+        """(images, labels or None) from a batch ``x``, ``(x,)`` or ``(x, y[, weights])``."""
+        images, labels = (
+            (data[0], data[1] if len(data) > 1 else None)
+            if isinstance(data, (tuple, list))
+            else (data, None)
+        )
+        if self.conditional and labels is None:
+            raise ValueError("A conditional GAN trains on (images, labels) batches.")
+        if not self.conditional:
+            return images, None
+        return images, ops.reshape(ops.cast(labels, "int32"), (-1,))
 
     def _reduce(self, per_example: Any, global_batch_size: Any) -> Any:
         """sum over examples / global batch size (see the module docstring)."""
@@ -254,7 +317,7 @@ class GAN(keras.Model):
         if self.adversarial_loss is None:
             raise RuntimeError("Call gan.compile(d_optimizer, g_optimizer, loss) before training.")
 
-    def discriminator_step(self, real: Any) -> dict[str, Any]:
+    def discriminator_step(self, real: Any, labels: Any = None) -> dict[str, Any]:
         """One discriminator update against fresh fakes; only D's trainable weights move.
 
         The generator runs outside the gradient tape (no wasted backward pass through G) in
@@ -263,11 +326,16 @@ class GAN(keras.Model):
         self._check_compiled()
         loss_fn = self.adversarial_loss
         batch_size = ops.shape(real)[0]
-        fake = ops.stop_gradient(self.generator(self.sample_noise(batch_size), training=True))
+        noise = self._generator_inputs(self.sample_noise(batch_size), labels)
+        fake = ops.stop_gradient(self.generator(noise, training=True))
         variables = self.discriminator.trainable_variables
         with tf.GradientTape() as tape:
-            real_logits = self.discriminator(real, training=True)
-            fake_logits = self.discriminator(fake, training=True)
+            real_logits = self.discriminator(
+                self._discriminator_inputs(real, labels), training=True
+            )
+            fake_logits = self.discriminator(
+                self._discriminator_inputs(fake, labels), training=True
+            )
             per_example = loss_fn.discriminator_loss(real_logits, fake_logits)
             penalty = None
             if loss_fn.gradient_penalty_weight:
@@ -275,7 +343,12 @@ class GAN(keras.Model):
                     (batch_size,), seed=self._replica_seed()
                 )
                 penalty = losses_module.gradient_penalty(
-                    lambda x: self.discriminator(x, training=True), real, fake, interpolation
+                    lambda x: self.discriminator(
+                        self._discriminator_inputs(x, labels), training=True
+                    ),
+                    real,
+                    fake,
+                    interpolation,
                 )
                 per_example = per_example + loss_fn.gradient_penalty_weight * penalty
             loss = self._reduce(per_example, batch_size * _num_replicas())
@@ -289,14 +362,17 @@ class GAN(keras.Model):
             "gradient_penalty": penalty,
         }
 
-    def generator_step(self, batch_size: Any) -> dict[str, Any]:
+    def generator_step(self, batch_size: Any, labels: Any = None) -> dict[str, Any]:
         """One generator update through the (fixed) discriminator; only G's trainable weights
         move. D runs in training mode, as in the D phase."""
         self._check_compiled()
         variables = self.generator.trainable_variables
         with tf.GradientTape() as tape:
-            fake = self.generator(self.sample_noise(batch_size), training=True)
-            fake_logits = self.discriminator(fake, training=True)
+            noise = self._generator_inputs(self.sample_noise(batch_size), labels)
+            fake = self.generator(noise, training=True)
+            fake_logits = self.discriminator(
+                self._discriminator_inputs(fake, labels), training=True
+            )
             per_example = self.adversarial_loss.generator_loss(fake_logits)
             loss = self._reduce(per_example, batch_size * _num_replicas())
             loss = loss + self._regularization(self.generator)
@@ -318,27 +394,28 @@ class GAN(keras.Model):
 
         The fake batch is sized like the real one, so a partial last batch trains too.
         """
-        real = self._real_images(data)
+        real, labels = self._unpack(data)
         batch_size = ops.shape(real)[0]
         for _ in range(self.d_steps):
-            d_result = self.discriminator_step(real)
+            d_result = self.discriminator_step(real, labels)
             self._update_discriminator_metrics(
                 d_result["per_example"], d_result["real_logits"], d_result["fake_logits"]
             )
             if d_result["gradient_penalty"] is not None:
                 self.gradient_penalty_tracker.update_state(d_result["gradient_penalty"])
-        g_result = self.generator_step(batch_size)
+        g_result = self.generator_step(batch_size, labels)
         self.g_loss_tracker.update_state(g_result["per_example"])
         return {metric.name: metric.result() for metric in self.metrics}
 
     def test_step(self, data: Any) -> dict[str, Any]:
         """Both players' losses and D's outputs on held-out data, without updating anything."""
         self._check_compiled()
-        real = self._real_images(data)
+        real, labels = self._unpack(data)
         batch_size = ops.shape(real)[0]
-        fake = self.generator(self.sample_noise(batch_size), training=False)
-        real_logits = self.discriminator(real, training=False)
-        fake_logits = self.discriminator(fake, training=False)
+        noise = self._generator_inputs(self.sample_noise(batch_size), labels)
+        fake = self.generator(noise, training=False)
+        real_logits = self.discriminator(self._discriminator_inputs(real, labels), training=False)
+        fake_logits = self.discriminator(self._discriminator_inputs(fake, labels), training=False)
         loss_fn = self.adversarial_loss
         self._update_discriminator_metrics(
             loss_fn.discriminator_loss(real_logits, fake_logits), real_logits, fake_logits
@@ -366,6 +443,7 @@ class GAN(keras.Model):
             "latent_dim": self.latent_dim,
             "d_steps": self.d_steps,
             "seed": self.seed,
+            "num_classes": self.num_classes,
         }
 
     @classmethod

@@ -100,6 +100,40 @@ def build(
     return generator, discriminator
 
 
+def _label_input() -> keras.KerasTensor:
+    return keras.Input((), dtype="int32", name="label")
+
+
+def _concat_label_embedding(z, labels, num_classes: int, embedding_dim: int):
+    """cGAN generator input: z concatenated with a learned label embedding (Mirza &
+    Osindero 2014, with an embedding in place of the one-hot code)."""
+    embedded = layers.Embedding(num_classes, embedding_dim, name="label_embedding")(labels)
+    return layers.Concatenate(name="z_and_label")([z, embedded])
+
+
+def _projection_logit(features, labels, num_classes: int, spectral_norm: bool, init=None):
+    """Projection discriminator logit psi(phi(x)) + <embed(y), phi(x)> (Miyato & Koyama 2018,
+    Eq. 3); without labels, just psi(phi(x))."""
+    dense_options = {"kernel_initializer": init} if init is not None else {}
+    logit = _maybe_spectral(
+        layers.Dense(1, dtype="float32", name="logit", **dense_options), spectral_norm
+    )(features)
+    if labels is None:
+        return logit
+    embedding = layers.Embedding(num_classes, features.shape[-1], name="label_projection")
+    projection = layers.Dot(axes=1, dtype="float32", name="projection")(
+        [embedding(labels), features]
+    )
+    return layers.Add(dtype="float32", name="conditional_logit")([logit, projection])
+
+
+def _check_num_classes(num_classes: int | None) -> None:
+    if num_classes is not None and int(num_classes) < 2:
+        raise ValueError(
+            f"num_classes must be at least 2 for a conditional GAN, got {num_classes}."
+        )
+
+
 def _output_activation_for(image_shape: Sequence[int], output_activation: str | None) -> str:
     """tanh for images (data in [-1, 1]); linear for flat vectors such as 2-D toy points."""
     if output_activation is not None:
@@ -130,22 +164,31 @@ def build_mlp_generator(
     activation: str = "relu",
     generator_dropout: float = 0.0,
     output_activation: str | None = None,
+    num_classes: int | None = None,
+    label_embedding_dim: int = 16,
 ) -> keras.Model:
     """Fully connected G: z -> hidden layers -> prod(image_shape) -> reshape.
 
     ``generator_hidden=()`` gives the linear generator x = Az + b of the 2-D Gaussian toy.
     ``output_activation`` defaults to tanh for images and linear for flat vectors.
+    With ``num_classes`` the model takes ``[z, label]`` (a conditional generator).
     """
+    _check_num_classes(num_classes)
     image_shape = tuple(image_shape)
     z = keras.Input((latent_dim,), name="z")
-    x = _dense_stack(z, generator_hidden, activation, generator_dropout, leaky_slope=None)
+    inputs, x = z, z
+    if num_classes:
+        labels = _label_input()
+        inputs = [z, labels]
+        x = _concat_label_embedding(z, labels, num_classes, label_embedding_dim)
+    x = _dense_stack(x, generator_hidden, activation, generator_dropout, leaky_slope=None)
     x = layers.Dense(math.prod(image_shape), name="to_pixels")(x)
     x = layers.Activation(
         _output_activation_for(image_shape, output_activation), dtype="float32", name="output"
     )(x)
     if len(image_shape) > 1:
         x = layers.Reshape(image_shape, dtype="float32")(x)
-    return keras.Model(z, x, name="mlp_generator")
+    return keras.Model(inputs, x, name="mlp_generator")
 
 
 def build_mlp_discriminator(
@@ -155,17 +198,24 @@ def build_mlp_discriminator(
     discriminator_dropout: float = 0.3,
     leaky_slope: float = 0.2,
     spectral_norm: bool = False,
+    num_classes: int | None = None,
 ) -> keras.Model:
-    """Fully connected D: flatten -> hidden layers with LeakyReLU (and dropout) -> one logit."""
+    """Fully connected D: flatten -> hidden layers with LeakyReLU (and dropout) -> one logit.
+
+    With ``num_classes`` the model takes ``[image, label]`` and is a projection discriminator.
+    """
+    _check_num_classes(num_classes)
     image = keras.Input(tuple(image_shape), name="image")
+    labels = _label_input() if num_classes else None
     x = layers.Flatten()(image)
     for width in discriminator_hidden:
         x = _maybe_spectral(layers.Dense(width), spectral_norm)(x)
         x = layers.LeakyReLU(leaky_slope)(x)
         if discriminator_dropout:
             x = layers.Dropout(discriminator_dropout)(x)
-    logit = _maybe_spectral(layers.Dense(1, dtype="float32", name="logit"), spectral_norm)(x)
-    return keras.Model(image, logit, name="mlp_discriminator")
+    logit = _projection_logit(x, labels, num_classes, spectral_norm)
+    inputs = [image, labels] if num_classes else image
+    return keras.Model(inputs, logit, name="mlp_discriminator")
 
 
 def _maybe_spectral(layer: layers.Layer, spectral_norm: bool) -> layers.Layer:
@@ -223,6 +273,8 @@ def build_dcgan_generator(
     base_filters: int = 64,
     kernel_size: int = 4,
     extra_layers: int = 0,
+    num_classes: int | None = None,
+    label_embedding_dim: int = 16,
 ) -> keras.Model:
     """DCGAN G (Radford et al. 2016, Fig. 1): project z to start x start x C, then stride-2
     transposed convs + BatchNorm + ReLU halving the channels, tanh output.
@@ -231,11 +283,18 @@ def build_dcgan_generator(
     ``base_filters=128``). Depth: ``extra_layers`` stride-1 conv blocks per resolution
     (as ``n_extra_layers`` in the WGAN reference code). ``kernel_size=4`` divides the stride,
     avoiding checkerboard artefacts (Odena et al. 2016); the paper used 5.
+    With ``num_classes`` the model takes ``[z, label]``, the label embedding concatenated to z.
     """
+    _check_num_classes(num_classes)
     start, doublings, channels = _dcgan_geometry(image_shape)
     filters = base_filters * 2 ** (doublings - 1)
     z = keras.Input((latent_dim,), name="z")
-    x = layers.Dense(start * start * filters, use_bias=False, kernel_initializer=_init())(z)
+    inputs, x = z, z
+    if num_classes:
+        labels = _label_input()
+        inputs = [z, labels]
+        x = _concat_label_embedding(z, labels, num_classes, label_embedding_dim)
+    x = layers.Dense(start * start * filters, use_bias=False, kernel_initializer=_init())(x)
     x = layers.Reshape((start, start, filters))(x)
     x = _batch_norm()(x)
     x = layers.ReLU()(x)
@@ -263,7 +322,7 @@ def build_dcgan_generator(
         channels, kernel_size, strides=2, padding="same", kernel_initializer=_init()
     )(x)
     image = layers.Activation("tanh", dtype="float32", name="output")(x)
-    return keras.Model(z, image, name="dcgan_generator")
+    return keras.Model(inputs, image, name="dcgan_generator")
 
 
 def build_dcgan_discriminator(
@@ -275,18 +334,22 @@ def build_dcgan_discriminator(
     leaky_slope: float = 0.2,
     normalization: str = "batch",
     spectral_norm: bool = False,
+    num_classes: int | None = None,
 ) -> keras.Model:
     """DCGAN D (Radford et al. 2016): stride-2 convs + LeakyReLU(0.2) doubling the channels,
     no normalisation on the first layer, then one logit.
 
     ``normalization``: "batch" (the paper), "layer" (for WGAN-GP, whose per-example gradient
     penalty BatchNorm breaks; Gulrajani et al. 2017, Sec. 4) or "none" (e.g. with
-    ``spectral_norm=True``, Miyato et al. 2018).
+    ``spectral_norm=True``, Miyato et al. 2018). With ``num_classes`` the model takes
+    ``[image, label]`` and is a projection discriminator (Miyato & Koyama 2018).
     """
+    _check_num_classes(num_classes)
     if normalization not in ("batch", "layer", "none"):
         raise ValueError(f"normalization must be batch, layer or none, got {normalization!r}.")
     _, doublings, _ = _dcgan_geometry(image_shape)
     image = keras.Input(tuple(image_shape), name="image")
+    labels = _label_input() if num_classes else None
     x = image
     filters = base_filters
     for step in range(doublings):
@@ -311,9 +374,9 @@ def build_dcgan_discriminator(
         if step < doublings - 1:
             filters *= 2
     x = layers.Flatten()(x)
-    logit_layer = layers.Dense(1, kernel_initializer=_init(), dtype="float32", name="logit")
-    logit = _maybe_spectral(logit_layer, spectral_norm)(x)
-    return keras.Model(image, logit, name="dcgan_discriminator")
+    logit = _projection_logit(x, labels, num_classes, spectral_norm, init=_init())
+    inputs = [image, labels] if num_classes else image
+    return keras.Model(inputs, logit, name="dcgan_discriminator")
 
 
 register("mlp", build_mlp_generator, build_mlp_discriminator)

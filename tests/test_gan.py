@@ -264,3 +264,74 @@ def test_design_snippet_trains_saves_and_reloads(tmp_path):
     gan.generator.save(tmp_path / "generator.keras")
     generator = keras.saving.load_model(tmp_path / "generator.keras", safe_mode=True)
     assert generator(np.zeros((1, 100), "float32")).shape == (1, 28, 28, 1)
+
+
+def labelled_blobs(n: int = 3000) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Three classes of 2-D points around distinct centres."""
+    centres = np.array([[-2.0, 0.0], [2.0, 0.0], [0.0, 2.0]], "float32")
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 3, n).astype("int32")
+    points = (centres[labels] + 0.2 * rng.normal(size=(n, 2))).astype("float32")
+    return points, labels, centres
+
+
+def conditional_gan(latent_dim: int = 4) -> GAN:
+    generator, discriminator = networks.build(
+        "mlp",
+        (2,),
+        latent_dim,
+        generator_hidden=(32, 32),
+        discriminator_hidden=(32, 32),
+        discriminator_dropout=0.0,
+        num_classes=3,
+    )
+    gan = GAN(generator, discriminator, latent_dim=latent_dim, seed=0, num_classes=3)
+    gan.compile(keras.optimizers.Adam(2e-3, beta_1=0.5), keras.optimizers.Adam(2e-3, beta_1=0.5))
+    return gan
+
+
+def test_conditional_gan_follows_the_label_for_the_same_noise():
+    keras.utils.set_random_seed(0)
+    points, labels, centres = labelled_blobs()
+    gan = conditional_gan()
+    gan.fit(points, labels, batch_size=64, epochs=5, verbose=0)
+    z = np.random.default_rng(1).normal(size=(500, 4)).astype("float32")
+    for label, centre in enumerate(centres):
+        np.testing.assert_allclose(gan.generate(z, labels=label).mean(axis=0), centre, atol=0.3)
+    by_default = gan.generate(z[:6])  # classes take turns: 0, 1, 2, 0, 1, 2
+    np.testing.assert_array_equal(
+        by_default[:3], np.concatenate([gan.generate(z[i : i + 1], labels=i) for i in range(3)])
+    )
+
+
+def test_conditional_networks_take_labels_and_reload(tmp_path):
+    generator, discriminator = networks.build(
+        "dcgan", (28, 28, 1), 8, base_filters=4, num_classes=10
+    )
+    assert [tuple(x.shape) for x in generator.inputs] == [(None, 8), (None,)]
+    assert discriminator.get_layer("label_projection").input_dim == 10
+    gan = GAN(generator, discriminator, latent_dim=8, num_classes=10)
+    gan.compile()
+    real = np.zeros((8, 28, 28, 1), "float32")
+    gan.fit(real, np.arange(8) % 10, batch_size=4, epochs=1, verbose=0)
+    gan.save(tmp_path / "cgan.keras")
+    restored = keras.saving.load_model(tmp_path / "cgan.keras", safe_mode=True)
+    assert restored.num_classes == 10
+    z = np.random.default_rng(0).normal(size=(3, 8)).astype("float32")
+    np.testing.assert_array_equal(restored.generate(z, labels=7), gan.generate(z, labels=7))
+
+
+def test_conditional_mismatches_are_clear_errors():
+    generator, discriminator = networks.build("mlp", (2,), 2, num_classes=3)
+    with pytest.raises(ValueError, match="single input"):
+        GAN(generator, discriminator, 2)
+    plain_g, plain_d = networks.build("mlp", (2,), 2)
+    with pytest.raises(ValueError, match="num_classes=3"):
+        GAN(plain_g, plain_d, 2, num_classes=3)
+    gan = GAN(generator, discriminator, 2, num_classes=3)
+    with pytest.raises(ValueError, match=r"0\.\.2"):
+        gan.generate(2, labels=5)
+    with pytest.raises(ValueError, match="not conditional"):
+        GAN(plain_g, plain_d, 2).generate(2, labels=1)
+    with pytest.raises(ValueError, match="at least 2"):
+        networks.build("mlp", (2,), 2, num_classes=1)
