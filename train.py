@@ -241,6 +241,13 @@ def _explicit_settings(ctx: click.Context, settings: dict[str, Any]) -> dict[str
     help="Folder with local dataset copies (IDX files, <name>.npz) or TFDS data.",
 )
 @click.option(
+    "--conditional",
+    is_flag=True,
+    default=False,
+    help="Train a class-conditional GAN on a labelled dataset (label embedding in G, projection "
+    "discriminator); samples then show one row per class.",
+)
+@click.option(
     "--network-option",
     "network_options",
     multiple=True,

@@ -306,7 +306,8 @@ class SampleGrid(_EpochAware):
     ``directory/epoch_0001.png`` (1-based epoch numbers). Two-dimensional points (the Gaussian
     toy) become a scatter plot of ``real_samples`` against the generated points instead, on
     axes fixed by the real data so that the frames can be compared. With ``log_dir`` the same
-    picture is logged as the TensorBoard image ``samples`` at the epoch number.
+    picture is logged as the TensorBoard image ``samples`` at the epoch number. For a
+    conditional GAN the grid has one row per class, the columns sharing the same noise.
 
     Args:
         directory: where the PNG files go.
@@ -369,6 +370,8 @@ class SampleGrid(_EpochAware):
 
     def render(self) -> np.ndarray | None:
         """The current picture as uint8 pixels (H, W) or (H, W, 3), or None if not drawable."""
+        if getattr(self.model, "conditional", False) and len(self.model.generator.output_shape) > 2:
+            return self._class_rows()
         samples = self.model.generate(self.noise)
         if samples.ndim in (3, 4):
             return latent.image_grid(samples)
@@ -379,6 +382,14 @@ class SampleGrid(_EpochAware):
             logger.warning("SampleGrid cannot draw samples of shape %s; skipping.", samples.shape)
             self._warned = True
         return None
+
+    def _class_rows(self) -> np.ndarray:
+        """A conditional generator's grid: one row per class, the same noise in each column."""
+        classes = int(self.model.num_classes)
+        per_class = latent.grid_shape(len(self.noise))[1]
+        noise = np.tile(self.noise[:per_class], (classes, 1))
+        labels = np.repeat(np.arange(classes, dtype="int32"), per_class)
+        return latent.image_grid(self.model.generate(noise, labels=labels), cols=per_class)
 
     def write(self, epoch_number: int) -> Path | None:
         """Draw the samples now and save them as ``epoch_<epoch_number:04d>.png``."""

@@ -162,7 +162,8 @@ class TrainConfig:
     ``channels``, ``dcgan`` for images and ``mlp`` for points for ``arch``, a random seed
     (recorded) for ``seed``, ``runs/<dataset>-<arch>-<time>`` for ``run_dir``, 64 images or
     1000 points for ``num_samples`` (the fixed noise of the sample pictures).
-    ``image_shape`` is filled in from the data when the run starts.
+    ``conditional`` trains a class-conditional GAN on a labelled dataset; ``image_shape`` and
+    (for conditional runs) ``num_classes`` are filled in from the data when the run starts.
     """
 
     dataset: str
@@ -189,7 +190,9 @@ class TrainConfig:
     log_every: int = 10
     data_dir: str | None = None
     network_options: dict[str, Any] = dataclasses.field(default_factory=dict)
+    conditional: bool = False
     image_shape: tuple[int, ...] | None = None
+    num_classes: int | None = None
 
     # -- checking
     def validate(self) -> None:
@@ -245,9 +248,17 @@ class TrainConfig:
         num_samples = self.num_samples
         if num_samples is None:
             num_samples = SAMPLE_POINTS if info is not None and not info.is_image else SAMPLE_IMAGES
-        image_shape = self.image_shape
+        image_shape, num_classes = self.image_shape, self.num_classes
         if info is not None:
             image_shape = tuple(int(dim) for dim in info.element_shape)
+            if self.conditional:
+                if not info.num_classes:
+                    raise TrainingError(
+                        f"{self.dataset} has no class labels; a conditional GAN needs a labelled "
+                        "dataset (e.g. mnist, fashion_mnist, cifar10, a folder of class "
+                        "subfolders, an .npz with labels)."
+                    )
+                num_classes = int(info.num_classes)
         return dataclasses.replace(
             self,
             arch=arch,
@@ -256,6 +267,7 @@ class TrainConfig:
             num_samples=num_samples,
             network_options=options,
             image_shape=image_shape,
+            num_classes=num_classes,
             **filled,
         )
 
@@ -433,13 +445,28 @@ def build_gan(config: TrainConfig) -> GAN:
     """The compiled GAN a resolved config describes (``config.image_shape`` must be set)."""
     if config.image_shape is None:
         raise TrainingError("The config has no image_shape; call config.resolved(info) first.")
+    num_classes = config.num_classes if config.conditional else None
+    if config.conditional and not num_classes:
+        raise TrainingError("A conditional config needs num_classes; call config.resolved(info).")
+    class_option = {"num_classes": num_classes} if num_classes else {}
     try:
         generator, discriminator = networks.build(
-            config.arch, config.image_shape, config.latent_dim, **config.network_options
+            config.arch,
+            config.image_shape,
+            config.latent_dim,
+            **config.network_options,
+            **class_option,
         )
     except TypeError as error:
         raise TrainingError(f"Bad network option for {config.arch}: {error}") from None
-    gan = GAN(generator, discriminator, config.latent_dim, d_steps=config.d_steps, seed=config.seed)
+    gan = GAN(
+        generator,
+        discriminator,
+        config.latent_dim,
+        d_steps=config.d_steps,
+        seed=config.seed,
+        num_classes=num_classes,
+    )
     gan.compile(
         d_optimizer=keras.optimizers.Adam(config.lr_d, beta_1=config.beta1, beta_2=config.beta2),
         g_optimizer=keras.optimizers.Adam(config.lr_g, beta_1=config.beta1, beta_2=config.beta2),
@@ -497,7 +524,10 @@ def _sample_noise(paths: RunPaths, config: TrainConfig) -> np.ndarray:
 
 def _real_points(dataset: Any, batch_size: int) -> np.ndarray:
     batches = math.ceil(_REAL_POINTS_FOR_PLOTS / batch_size)
-    points = [np.asarray(batch) for batch in dataset.take(batches).as_numpy_iterator()]
+    points = [
+        np.asarray(batch[0] if isinstance(batch, tuple) else batch)
+        for batch in dataset.take(batches).as_numpy_iterator()
+    ]
     return np.concatenate(points)[:_REAL_POINTS_FOR_PLOTS]
 
 
@@ -517,6 +547,7 @@ def _load_data(config: TrainConfig) -> Any:
         batch_size=config.batch_size,
         image_size=config.image_size,
         channels=config.channels,
+        with_labels=config.conditional,
         shuffle=True,
         seed=config.seed,
         drop_remainder=True,
