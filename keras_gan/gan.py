@@ -14,6 +14,12 @@ Noise comes from a ``keras.random.SeedGenerator`` owned by the model, so it is f
 step of a compiled ``train_step`` and part of the saved state. Losses are summed over the
 examples and divided by the *global* batch size, the reduction that gives the right gradient
 when ``tf.distribute`` sums the replicas' gradients.
+
+Under ``tf.distribute`` (build the networks, the GAN and ``compile`` inside
+``strategy.scope()``, then ``fit`` on a dataset batched by the global batch size): the global
+batch size is all-reduced from the replicas' own sizes, each replica draws its own noise
+stream, and the optimizers' variables are created at ``compile``. BatchNorm statistics are
+per replica (Keras ``BatchNormalization(synchronized=True)`` would share them).
 """
 
 from __future__ import annotations
@@ -45,6 +51,43 @@ def _num_replicas() -> int:
 def _replica_id() -> Any:
     context = tf.distribute.get_replica_context()
     return 0 if context is None else context.replica_id_in_sync_group
+
+
+def _multi_worker(strategy: tf.distribute.Strategy) -> bool:
+    """Whether ``strategy`` is a MultiWorkerMirroredStrategy over more than one task."""
+    if not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
+        return False
+    jobs = strategy.cluster_resolver.cluster_spec().as_dict()
+    return sum(len(jobs.get(job, ())) for job in ("chief", "worker")) > 1
+
+
+def _step_logs(metrics: list[keras.metrics.Metric]) -> dict[str, Any]:
+    """The metrics' results, as ``train_step``/``test_step`` return them.
+
+    Under multi-worker training Keras 3 reduces these per step with
+    ``strategy.reduce("MEAN", value, axis=0)``, which fails on scalars
+    (tensorflow/tensorflow#72388), so there they are returned with shape (1,).
+    """
+    logs = {metric.name: metric.result() for metric in metrics}
+    if _multi_worker(tf.distribute.get_strategy()):
+        logs = {name: ops.reshape(value, (1,)) for name, value in logs.items()}
+    return logs
+
+
+def _global_batch_size(local_batch_size: Any) -> Any:
+    """Examples in this step summed over all replicas (float32).
+
+    One replica: the local size. Several: an all-reduce of the local sizes, so that an uneven
+    split (a partial last batch spread over the replicas) still divides by the true total.
+    """
+    local = ops.cast(local_batch_size, "float32")
+    context = tf.distribute.get_replica_context()
+    replicas = _num_replicas()
+    if replicas == 1:
+        return local
+    if context is None:  # cross-replica context: assume an even split
+        return local * float(replicas)
+    return context.all_reduce(tf.distribute.ReduceOp.SUM, local)
 
 
 @keras.saving.register_keras_serializable(package="keras_gan")
@@ -115,6 +158,10 @@ class GAN(keras.Model):
 
         Optimizers default to :func:`default_optimizer`. Under a ``mixed_float16`` policy each
         is wrapped in a ``LossScaleOptimizer`` (as ``keras.Model.compile`` does for its one).
+        ``jit_compile`` ("auto", True, False: XLA) and ``steps_per_execution`` go to
+        ``keras.Model.compile``; ``keras_gan.performance.compile_options`` parses them from
+        flags. When both networks are built, the optimizers' variables are created here, in the
+        model's ``tf.distribute`` scope (see :meth:`build_optimizers`).
         """
         super().compile(
             optimizer=None,
@@ -142,9 +189,12 @@ class GAN(keras.Model):
             "loss": self.adversarial_loss,
             "run_eagerly": run_eagerly,
             "steps_per_execution": steps_per_execution,
-            "jit_compile": self.jit_compile,
+            # The argument, not its resolution: "auto" re-resolves on the loading machine.
+            "jit_compile": jit_compile,
             "auto_scale_loss": auto_scale_loss,
         }
+        if self.generator.built and self.discriminator.built:
+            self.build_optimizers()
 
     @property
     def conditional(self) -> bool:
@@ -189,9 +239,20 @@ class GAN(keras.Model):
         self.build_optimizers()
 
     def build_optimizers(self) -> None:
-        """Create both optimizers' slot variables now (before loading a checkpoint into them)."""
-        self.d_optimizer.build(self.discriminator.trainable_variables)
-        self.g_optimizer.build(self.generator.trainable_variables)
+        """Create both optimizers' variables now, in the model's ``tf.distribute`` scope.
+
+        Needed before loading a checkpoint into them, and before ``fit`` under a strategy:
+        ``keras.Model`` builds only ``self.optimizer`` up front, and an optimizer built lazily
+        inside a distributed train function fails (variables created in a replica context).
+        """
+        self._check_compiled()
+        with self.distribute_strategy.scope():
+            for optimizer, model in (
+                (self.d_optimizer, self.discriminator),
+                (self.g_optimizer, self.generator),
+            ):
+                if not optimizer.built:
+                    optimizer.build(model.trainable_variables)
 
     # ------------------------------------------------------------------ metrics
     @property
@@ -219,10 +280,15 @@ class GAN(keras.Model):
         return [images, labels] if self.conditional else images
 
     def _replica_seed(self) -> Any:
-        """The next seed of the model's SeedGenerator, offset by the replica id so that each
-        ``tf.distribute`` replica draws its own noise rather than a copy of the others'."""
+        """The next seed ``[s, k]`` of the model's SeedGenerator, with ``s`` offset by the
+        replica id so that each ``tf.distribute`` replica draws its own noise.
+
+        The offset goes on the stream key ``s``, not on the counter ``k``: with ``[s, k + r]``
+        replica 1's noise at one call would repeat replica 0's at the next. Every replica
+        advances its copy of the state identically, so the copies stay in sync.
+        """
         seed = self.seed_generator.next()
-        return seed + ops.cast(ops.stack([0, _replica_id()]), seed.dtype)
+        return seed + ops.cast(ops.stack([_replica_id(), 0]), seed.dtype)
 
     def sample_noise(self, batch_size: Any) -> Any:
         """z ~ N(0, I) of shape (batch_size, latent_dim) from the model's seed generator."""
@@ -300,6 +366,9 @@ class GAN(keras.Model):
         """sum over examples / global batch size (see the module docstring)."""
         return ops.sum(per_example) / ops.cast(global_batch_size, "float32")
 
+    def _global(self, batch_size: Any, global_batch_size: Any) -> Any:
+        return _global_batch_size(batch_size) if global_batch_size is None else global_batch_size
+
     def _regularization(self, model: keras.Model) -> Any:
         """Weight regularisers' losses, scaled down so that the replicas' sum counts them once."""
         if not model.losses:
@@ -317,15 +386,19 @@ class GAN(keras.Model):
         if self.adversarial_loss is None:
             raise RuntimeError("Call gan.compile(d_optimizer, g_optimizer, loss) before training.")
 
-    def discriminator_step(self, real: Any, labels: Any = None) -> dict[str, Any]:
+    def discriminator_step(
+        self, real: Any, labels: Any = None, global_batch_size: Any = None
+    ) -> dict[str, Any]:
         """One discriminator update against fresh fakes; only D's trainable weights move.
 
         The generator runs outside the gradient tape (no wasted backward pass through G) in
         training mode, so its BatchNorm layers see batch statistics as in the G phase.
+        ``global_batch_size`` (all replicas' examples) is computed when not given.
         """
         self._check_compiled()
         loss_fn = self.adversarial_loss
         batch_size = ops.shape(real)[0]
+        global_batch_size = self._global(batch_size, global_batch_size)
         noise = self._generator_inputs(self.sample_noise(batch_size), labels)
         fake = ops.stop_gradient(self.generator(noise, training=True))
         variables = self.discriminator.trainable_variables
@@ -351,7 +424,7 @@ class GAN(keras.Model):
                     interpolation,
                 )
                 per_example = per_example + loss_fn.gradient_penalty_weight * penalty
-            loss = self._reduce(per_example, batch_size * _num_replicas())
+            loss = self._reduce(per_example, global_batch_size)
             loss = loss + self._regularization(self.discriminator)
             scaled_loss = self.d_optimizer.scale_loss(loss)
         self._apply(self.d_optimizer, scaled_loss, tape, variables)
@@ -362,10 +435,13 @@ class GAN(keras.Model):
             "gradient_penalty": penalty,
         }
 
-    def generator_step(self, batch_size: Any, labels: Any = None) -> dict[str, Any]:
+    def generator_step(
+        self, batch_size: Any, labels: Any = None, global_batch_size: Any = None
+    ) -> dict[str, Any]:
         """One generator update through the (fixed) discriminator; only G's trainable weights
         move. D runs in training mode, as in the D phase."""
         self._check_compiled()
+        global_batch_size = self._global(batch_size, global_batch_size)
         variables = self.generator.trainable_variables
         with tf.GradientTape() as tape:
             noise = self._generator_inputs(self.sample_noise(batch_size), labels)
@@ -374,7 +450,7 @@ class GAN(keras.Model):
                 self._discriminator_inputs(fake, labels), training=True
             )
             per_example = self.adversarial_loss.generator_loss(fake_logits)
-            loss = self._reduce(per_example, batch_size * _num_replicas())
+            loss = self._reduce(per_example, global_batch_size)
             loss = loss + self._regularization(self.generator)
             scaled_loss = self.g_optimizer.scale_loss(loss)
         self._apply(self.g_optimizer, scaled_loss, tape, variables)
@@ -396,16 +472,17 @@ class GAN(keras.Model):
         """
         real, labels = self._unpack(data)
         batch_size = ops.shape(real)[0]
+        global_batch_size = _global_batch_size(batch_size)
         for _ in range(self.d_steps):
-            d_result = self.discriminator_step(real, labels)
+            d_result = self.discriminator_step(real, labels, global_batch_size)
             self._update_discriminator_metrics(
                 d_result["per_example"], d_result["real_logits"], d_result["fake_logits"]
             )
             if d_result["gradient_penalty"] is not None:
                 self.gradient_penalty_tracker.update_state(d_result["gradient_penalty"])
-        g_result = self.generator_step(batch_size, labels)
+        g_result = self.generator_step(batch_size, labels, global_batch_size)
         self.g_loss_tracker.update_state(g_result["per_example"])
-        return {metric.name: metric.result() for metric in self.metrics}
+        return _step_logs(self.metrics)
 
     def test_step(self, data: Any) -> dict[str, Any]:
         """Both players' losses and D's outputs on held-out data, without updating anything."""
@@ -421,7 +498,7 @@ class GAN(keras.Model):
             loss_fn.discriminator_loss(real_logits, fake_logits), real_logits, fake_logits
         )
         self.g_loss_tracker.update_state(loss_fn.generator_loss(fake_logits))
-        return {metric.name: metric.result() for metric in self.metrics}
+        return _step_logs(self.metrics)
 
     # ------------------------------------------------------------------ serialization
     def save_own_variables(self, store: Any) -> None:
