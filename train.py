@@ -3,9 +3,10 @@
 A thin layer over :mod:`keras_gan.training`: it parses the flags, hands them to
 ``training.train``/``training.resume`` and turns bad input into one line on stderr.
 
-Exit codes: 0 done; 1 a setting, the data or the run directory is wrong (one line on stderr);
-2 the command line itself cannot be parsed; 130 stopped by Ctrl-C after saving a checkpoint and
-``generator.keras`` (continue with ``--resume RUN_DIR``).
+Exit codes: 0 done; 1 a setting, the data or the run directory is wrong, or a write failed
+(one line on stderr); 2 the command line itself cannot be parsed; 3 a loss became NaN or
+infinite (the last good checkpoint is kept); 130 stopped by Ctrl-C and 143 by SIGTERM, after
+saving a checkpoint and ``generator.keras`` (continue with ``--resume RUN_DIR``).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import json
 import logging
 import shlex
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -25,11 +27,13 @@ from typing import Any
 import click
 from click.core import ParameterSource
 
-from keras_gan import losses, networks, training
+from keras_gan import losses, networks, performance, training
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
-EXIT_INTERRUPTED = 130
+EXIT_DIVERGED = 3
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports a Ctrl-C
+EXIT_TERMINATED = 143  # 128 + SIGTERM
 
 
 def _arch_default(name: str) -> str:
@@ -85,7 +89,8 @@ def _report_finished(run_dir: Path) -> None:
 
 def _report_interrupted(stop: training.TrainingInterrupted) -> None:
     checkpoint = stop.checkpoint
-    click.echo(f"\nInterrupted: state saved in {stop.run_dir}")
+    how = "Interrupted" if stop.signal == signal.SIGINT else "Terminated"
+    click.echo(f"\n{how}: state saved in {stop.run_dir}")
     if checkpoint is not None:
         where = "at the end of epoch" if checkpoint.end_of_epoch else "during epoch"
         epoch = (
@@ -127,11 +132,13 @@ def _explicit_settings(ctx: click.Context, settings: dict[str, Any]) -> dict[str
         "  python train.py --dataset gaussian --arch mlp --epochs 20\n"
         "  python train.py --dataset ./faces --image-size 64 --loss wasserstein\n"
         "  python train.py --resume runs/mnist-dcgan-20250101-120000 --epochs 10\n\n"
-        "Watch a run with `tensorboard --logdir runs`. Ctrl-C saves a checkpoint and the "
-        "generator, then exits with code 130; --resume continues from the newest complete "
-        "checkpoint with the same epoch numbering and sample noise (a checkpoint taken inside "
-        "an epoch restarts that epoch). Exit codes: 0 done, 1 bad setting/data/run directory, "
-        "2 bad command line, 130 interrupted."
+        "Watch a run with `tensorboard --logdir runs`. Ctrl-C (or SIGTERM) saves a checkpoint "
+        "and the generator, then exits with code 130 (143); --resume continues from the newest "
+        "complete checkpoint with the same epoch numbering, data order and sample noise (a "
+        "checkpoint taken inside an epoch restarts that epoch). A NaN or infinite loss stops "
+        "the run without saving the poisoned state (exit code 3). Exit codes: 0 done, 1 bad "
+        "setting/data/run directory or a failed write, 2 bad command line, 3 loss became NaN, "
+        "130 interrupted, 143 terminated."
     ),
 )
 @click.option(
@@ -204,8 +211,9 @@ def _explicit_settings(ctx: click.Context, settings: dict[str, Any]) -> dict[str
     type=click.Path(file_okay=False, path_type=Path),
     metavar="RUN_DIR",
     help="Continue this run from its newest complete checkpoint. Only --epochs, "
-    "--steps-per-epoch, --sample-every, --checkpoint-every, --keep-checkpoints, --log-every "
-    "and --data-dir may change.",
+    "--steps-per-epoch, --sample-every, --checkpoint-every, --keep-checkpoints, --log-every, "
+    "--data-dir, --jit-compile, --steps-per-execution, --strategy and --deterministic may "
+    "change (--precision may not).",
 )
 @click.option(
     "--sample-every",
@@ -256,6 +264,42 @@ def _explicit_settings(ctx: click.Context, settings: dict[str, Any]) -> dict[str
     help="Architecture option, repeatable; VALUE is JSON, e.g. base_filters=128 or "
     "generator_hidden=[256,512].",
 )
+@click.option(
+    "--precision",
+    type=click.Choice(performance.PRECISION_CHOICES),
+    default="auto",
+    help="Number format: mixed_* compute in 16 bits with float32 weights (the generator's "
+    "output stays float32). auto picks mixed_bfloat16 where bfloat16 is native (GPU compute "
+    "capability >= 8, TPU, CPU with AVX512_BF16/AMX), else float32; the choice is recorded in "
+    "config.json. [default: auto]",
+)
+@click.option(
+    "--jit-compile",
+    type=click.Choice(performance.JIT_COMPILE_CHOICES),
+    default="auto",
+    help="XLA-compile the training step; auto: on a GPU/TPU without a distribution strategy. "
+    "[default: auto]",
+)
+@click.option(
+    "--steps-per-execution",
+    type=int,
+    default=1,
+    help="Training steps per compiled call (fewer Python round trips). [default: 1]",
+)
+@click.option(
+    "--strategy",
+    type=click.Choice(performance.STRATEGIES),
+    default="default",
+    help="tf.distribute strategy: default (one device), mirrored (all local GPUs), "
+    "multiworker (the machines in TF_CONFIG; only the chief writes the run directory), tpu. "
+    "--batch-size is the global batch, split over the replicas. [default: default]",
+)
+@click.option(
+    "--deterministic/--no-deterministic",
+    default=False,
+    help="TensorFlow op determinism: the same --seed gives bit-identical weights (slower on "
+    "some GPU ops). [default: off]",
+)
 @click.pass_context
 def cli(ctx: click.Context, resume_dir: Path | None, **settings: Any) -> int:
     """Train a GAN and write a run directory: config.json, checkpoints/, generator.keras,
@@ -282,7 +326,10 @@ def cli(ctx: click.Context, resume_dir: Path | None, **settings: Any) -> int:
             run_dir = training.train(config)
     except training.TrainingInterrupted as stop:
         _report_interrupted(stop)
-        return EXIT_INTERRUPTED
+        return EXIT_INTERRUPTED if stop.signal == signal.SIGINT else EXIT_TERMINATED
+    except training.TrainingDivergedError as error:
+        click.echo(f"Error: {error}", err=True)
+        return EXIT_DIVERGED
     except (ValueError, OSError) as error:
         message = (str(error).strip().splitlines() or [type(error).__name__])[0]
         click.echo(f"Error: {message}", err=True)

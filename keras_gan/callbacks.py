@@ -12,15 +12,21 @@ Use them from any ``gan.fit`` call, exactly like Keras's own callbacks::
 
 Checkpoint format (see :class:`TrainingCheckpoint`): ``ckpt-<step:09d>.keras`` holds both
 networks, both optimizers and the noise RNG (``GAN.save``); ``ckpt-<step:09d>.json``, written
-after the ``.keras`` file is in place, says which epoch and step it belongs to. A checkpoint
+after the ``.keras`` file is in place, says which epoch and step it belongs to and holds the
+networks' own random states (e.g. Dropout's, which ``model.save`` omits). A checkpoint
 counts only once its JSON exists and its ``.keras`` file passes a zip integrity check, so a
 process killed at any moment leaves the previous complete checkpoint discoverable by
 :func:`latest_checkpoint`. Every file is written to a temporary name in the same folder,
 fsynced and moved into place with ``os.replace`` (:func:`write_atomically`).
 
-An epoch cut short (Ctrl-C, or another callback setting ``model.stop_training`` mid-epoch) is
-not logged as an epoch by :class:`LossHistory` and :class:`TensorBoardLogger`, and its
-checkpoint records it as not completed, so a resumed run repeats that epoch from its start.
+An epoch cut short (Ctrl-C, SIGTERM, or another callback setting ``model.stop_training``
+mid-epoch) is not logged as an epoch by :class:`LossHistory` and :class:`TensorBoardLogger`, and
+its checkpoint records it as not completed, so a resumed run repeats that epoch from its start.
+
+Non-finite values: once a loss in ``logs`` is NaN or infinite, :class:`StopOnNonFinite` stops
+training, the epoch counts as cut short for every callback here, and no checkpoint or generator
+is written whose weights or optimizer state hold a NaN or an infinity (:func:`state_is_finite`),
+so the newest checkpoint on disk is the last good one.
 """
 
 from __future__ import annotations
@@ -57,13 +63,19 @@ __all__ = [
     "CheckpointInfo",
     "ExportGenerator",
     "LossHistory",
+    "NonFiniteLoss",
     "SampleGrid",
+    "StopOnNonFinite",
     "TensorBoardLogger",
     "TrainingCheckpoint",
     "find_checkpoints",
     "is_complete_keras_file",
     "latest_checkpoint",
+    "non_finite_loss",
     "remove_temporary_files",
+    "restore_seed_states",
+    "seed_states",
+    "state_is_finite",
     "training_step",
     "write_atomically",
 ]
@@ -175,25 +187,137 @@ def _scalar_logs(logs: dict | None) -> dict[str, float]:
     return scalars
 
 
+@dataclass(frozen=True)
+class NonFiniteLoss:
+    """A NaN or infinite value of ``name`` in the logs at training step ``step``."""
+
+    step: int
+    name: str
+    value: float
+
+
+def non_finite_loss(logs: dict | None) -> tuple[str, float] | None:
+    """The first numeric entry of Keras's ``logs`` that is NaN or infinite (the losses
+    first), or None."""
+    values = _scalar_logs(logs)
+    for name in sorted(values, key=lambda key: key not in _LOSS_KEYS):
+        if not np.isfinite(values[name]):
+            return name, values[name]
+    return None
+
+
+def _model_state(model: keras.Model) -> list[Any]:
+    """Every variable a checkpoint of ``model`` holds: the networks' and the optimizers'."""
+    variables = list(model.weights)
+    for optimizer in _optimizers(model).values():
+        variables.extend(optimizer.variables)
+    return variables
+
+
+def state_is_finite(model: keras.Model) -> bool:
+    """Whether every floating-point weight and optimizer variable of ``model`` is finite."""
+    for variable in _model_state(model):
+        value = ops.convert_to_numpy(variable)
+        if np.issubdtype(value.dtype, np.floating) and not np.all(np.isfinite(value)):
+            return False
+    return True
+
+
+def seed_states(model: keras.Model) -> dict[str, list[list[int]]]:
+    """The state of every ``SeedGenerator`` inside the GAN's networks (e.g. each Dropout
+    layer's), in layer order: ``model.save`` does not keep them, so a checkpoint records them in
+    its JSON for a resumed run to continue the same random streams."""
+    states = {}
+    for role in ("generator", "discriminator"):
+        network = getattr(model, role, None)
+        if network is not None:
+            states[role] = [
+                ops.convert_to_numpy(variable).tolist()
+                for variable in network.variables
+                if variable.path.endswith("seed_generator_state")
+            ]
+    return states
+
+
+def restore_seed_states(model: keras.Model, states: dict[str, list[list[int]]] | None) -> int:
+    """Put back states recorded by :func:`seed_states`; returns how many were restored (none
+    when the networks' layers do not match the record)."""
+    restored = 0
+    for role, values in (states or {}).items():
+        network = getattr(model, role, None)
+        variables = (
+            []
+            if network is None
+            else [
+                variable
+                for variable in network.variables
+                if variable.path.endswith("seed_generator_state")
+            ]
+        )
+        if len(variables) != len(values):
+            logger.warning("Not restoring the %s's random states: its layers do not match.", role)
+            continue
+        for variable, value in zip(variables, values, strict=True):
+            variable.assign(np.asarray(value, dtype=variable.dtype))
+            restored += 1
+    return restored
+
+
 class _EpochAware(keras.callbacks.Callback):
-    """Counts the batches of the running epoch to tell a finished epoch from one cut short."""
+    """Counts the steps of the running epoch to tell a finished epoch from one cut short, and
+    remembers a non-finite loss (after which no epoch counts as finished)."""
 
     def __init__(self) -> None:
         super().__init__()
         self._batches_this_epoch = 0
+        self._non_finite = False
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        self._non_finite = False
 
     def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
         self._batches_this_epoch = 0
 
     def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
-        self._batches_this_epoch += 1
+        # ``batch`` is the epoch's last step index run (several per call with
+        # steps_per_execution > 1).
+        self._batches_this_epoch = max(self._batches_this_epoch + 1, int(batch) + 1)
+        if non_finite_loss(logs) is not None:
+            self._non_finite = True
 
     def _epoch_completed(self) -> bool:
-        """False when training was stopped before the epoch's last batch."""
+        """False when training was stopped before the epoch's last batch or a loss went NaN."""
+        if self._non_finite:
+            return False
         if not self.model.stop_training:
             return True
         steps = self.params.get("steps") if self.params else None
         return steps is not None and self._batches_this_epoch >= steps
+
+
+class StopOnNonFinite(keras.callbacks.Callback):
+    """Stop training at the first step whose logs hold a NaN or infinite loss.
+
+    Unlike ``keras.callbacks.TerminateOnNaN`` it records what happened in :attr:`event` (a
+    :class:`NonFiniteLoss`) and it checks every numeric log (``d_loss``, ``g_loss``, ...). The
+    other callbacks of this module write nothing from the poisoned state.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.event: NonFiniteLoss | None = None
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        self.event = None
+
+    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        found = non_finite_loss(logs)
+        if found is not None and self.event is None:
+            self.event = NonFiniteLoss(training_step(self.model), *found)
+            self.model.stop_training = True
+            logger.error(
+                "Step %d: %s is %s; stopping without saving this state.", self.event.step, *found
+            )
 
 
 # ------------------------------------------------------------------------------- TensorBoard
@@ -256,9 +380,12 @@ class TensorBoardLogger(_EpochAware):
         self.log_dir = Path(log_dir)
         self.update_freq = update_freq
         self._writer: tf.summary.SummaryWriter | None = None
+        self._last_step = 0
 
     def on_train_begin(self, logs: dict | None = None) -> None:
+        super().on_train_begin(logs)
         self._writer = _WRITERS.acquire(self.log_dir)
+        self._last_step = training_step(self.model)
 
     def _write(self, prefix: str, values: dict[str, float], step: int) -> None:
         with self._writer.as_default():
@@ -269,8 +396,9 @@ class TensorBoardLogger(_EpochAware):
         super().on_train_batch_end(batch, logs)
         if self.update_freq == "epoch" or self._writer is None:
             return
-        step = training_step(self.model)
-        if step % self.update_freq == 0:
+        step, previous = training_step(self.model), self._last_step
+        self._last_step = step
+        if step // self.update_freq > previous // self.update_freq:  # crossed a multiple
             values = {**_scalar_logs(logs), **_learning_rates(self.model)}
             self._write("batch", values, step)
 
@@ -345,6 +473,7 @@ class SampleGrid(_EpochAware):
         self._warned = False
 
     def on_train_begin(self, logs: dict | None = None) -> None:
+        super().on_train_begin(logs)
         latent_dim = int(self.model.latent_dim)
         if self.noise is None:
             self.noise = latent.sample_noise(self.num_samples, latent_dim, seed=self.seed)
@@ -450,6 +579,7 @@ class LossHistory(_EpochAware):
         self._truncated = False
 
     def on_train_begin(self, logs: dict | None = None) -> None:
+        super().on_train_begin(logs)
         self.rows = self._read()
         self._truncated = False
 
@@ -518,7 +648,8 @@ class CheckpointInfo:
 
     ``epochs_completed`` is the number of whole epochs trained, i.e. the ``initial_epoch`` to
     resume at; ``step`` is :func:`training_step` when it was written; ``end_of_epoch`` is False
-    for checkpoints written inside an epoch (every N steps, or on Ctrl-C).
+    for checkpoints written inside an epoch (every N steps, or on Ctrl-C); ``seed_states`` are
+    the networks' own random states (:func:`seed_states`; restore them after loading).
     """
 
     path: Path
@@ -528,6 +659,7 @@ class CheckpointInfo:
     end_of_epoch: bool
     d_step: int | None = None
     written_at: str | None = None
+    seed_states: dict[str, list[list[int]]] | None = None
 
 
 def _read_checkpoint_metadata(metadata_path: Path) -> CheckpointInfo | None:
@@ -541,6 +673,7 @@ def _read_checkpoint_metadata(metadata_path: Path) -> CheckpointInfo | None:
             end_of_epoch=bool(metadata["end_of_epoch"]),
             d_step=metadata.get("d_step"),
             written_at=metadata.get("written_at"),
+            seed_states=metadata.get("seed_states"),
         )
     except (OSError, ValueError, KeyError, TypeError):
         return None
@@ -588,22 +721,30 @@ def latest_checkpoint(directory: str | os.PathLike) -> CheckpointInfo | None:
 
 class TrainingCheckpoint(_EpochAware):
     """Save the whole training state after every epoch, every ``every_steps`` steps and on
-    Ctrl-C; keep the newest ``keep``.
+    Ctrl-C or SIGTERM; keep the newest ``keep``.
 
     Each checkpoint is ``ckpt-<step>.keras`` (``model.save``: both networks, both optimizers
     with their iteration counts, and the GAN's noise RNG state) plus ``ckpt-<step>.json``
-    (``epochs_completed``, ``step``, ``d_step``, ``end_of_epoch``), each written atomically,
-    the JSON last. Resume with ``keras.saving.load_model(info.path, safe_mode=True)`` and
+    (``epochs_completed``, ``step``, ``d_step``, ``end_of_epoch``, ``seed_states``), each
+    written atomically, the JSON last. Resume with ``keras.saving.load_model(info.path,
+    safe_mode=True)``, :func:`restore_seed_states` and
     ``fit(initial_epoch=info.epochs_completed)``: a mid-epoch checkpoint restarts its epoch
     from the beginning, with the optimizers' counts as saved. When training starts, the
     folder's checkpoints from later steps than the model's are deleted (they belong to an
     abandoned continuation), so the newest checkpoint is always this run's.
 
-    With ``save_on_interrupt`` the first SIGINT (Ctrl-C) of the main thread no longer raises
-    ``KeyboardInterrupt``: training stops at the end of the current step, a checkpoint is saved
-    and :attr:`interrupted` is set; a second Ctrl-C interrupts at once, as usual.
-    :meth:`request_stop` does the same from code (any thread).
+    With ``save_on_interrupt`` the first SIGINT (Ctrl-C) or SIGTERM of the main thread no longer
+    stops the process: training stops at the end of the current step, a checkpoint is saved,
+    :attr:`interrupted` is set and :attr:`stop_signal` says which signal it was; a second one
+    acts as usual (Ctrl-C raises ``KeyboardInterrupt``, SIGTERM terminates). :meth:`request_stop`
+    does the same from code (any thread).
+
+    Nothing is saved once a loss in the logs is NaN or infinite, nor while any weight or
+    optimizer variable is (:func:`state_is_finite`): the newest checkpoint stays the last good
+    one. ``every_steps`` counts optimizer steps, so it also works with ``steps_per_execution``.
     """
+
+    SIGNALS: tuple[int, ...] = (signal.SIGINT, signal.SIGTERM)
 
     def __init__(
         self,
@@ -624,49 +765,59 @@ class TrainingCheckpoint(_EpochAware):
         self.keep = keep
         self.save_on_interrupt = save_on_interrupt
         self.interrupted = False
+        self.stop_signal: int | None = None
         self.last_checkpoint: CheckpointInfo | None = None
+        self.skipped_non_finite = 0
         self._stop_requested = threading.Event()
-        self._previous_handler: Any = None
-        self._handler_installed = False
+        self._previous_handlers: dict[int, Any] = {}
         self._epoch = 0
+        self._last_step = 0
 
     # -- stopping
     def request_stop(self) -> None:
         """Stop after the current step with a checkpoint, as Ctrl-C does."""
         self._stop_requested.set()
 
-    def _on_sigint(self, signum: int, frame: Any) -> None:
+    def _on_signal(self, signum: int, frame: Any) -> None:
+        self.stop_signal = signum
         self._stop_requested.set()
-        signal.signal(signal.SIGINT, self._previous_handler)
-        self._handler_installed = False
+        self.restore_signal_handlers()
+        name = "Ctrl-C" if signum == signal.SIGINT else signal.Signals(signum).name
+        again = "Ctrl-C again to abort" if signum == signal.SIGINT else "send it again to kill"
         print(
-            "\nCtrl-C: saving a checkpoint and stopping after this step "
-            "(press Ctrl-C again to abort at once).",
+            f"\n{name}: saving a checkpoint and stopping after this step ({again} at once).",
             file=sys.stderr,
             flush=True,
         )
 
-    def _install_handler(self) -> None:
+    def _install_handlers(self) -> None:
         if not self.save_on_interrupt or threading.current_thread() is not threading.main_thread():
             return
-        previous = signal.getsignal(signal.SIGINT)
-        self._previous_handler = signal.default_int_handler if previous is None else previous
-        signal.signal(signal.SIGINT, self._on_sigint)
-        self._handler_installed = True
+        for signum in self.SIGNALS:
+            previous = signal.getsignal(signum)
+            if previous is None:  # set from C; Python cannot restore it, use the default
+                previous = signal.default_int_handler if signum == signal.SIGINT else signal.SIG_DFL
+            self._previous_handlers[signum] = previous
+            signal.signal(signum, self._on_signal)
 
-    def _restore_handler(self) -> None:
-        if self._handler_installed:
-            signal.signal(signal.SIGINT, self._previous_handler)
-            self._handler_installed = False
+    def restore_signal_handlers(self) -> None:
+        """Put back the SIGINT/SIGTERM handlers found when training started (idempotent;
+        ``fit`` does it at the end, call it yourself if ``fit`` raised)."""
+        while self._previous_handlers:
+            signum, handler = self._previous_handlers.popitem()
+            signal.signal(signum, handler)
 
     # -- Keras hooks
     def on_train_begin(self, logs: dict | None = None) -> None:
+        super().on_train_begin(logs)
         self.directory.mkdir(parents=True, exist_ok=True)
         remove_temporary_files(self.directory)
-        self._discard_checkpoints_after(training_step(self.model))
+        self._last_step = training_step(self.model)
+        self._discard_checkpoints_after(self._last_step)
         self.interrupted = False
+        self.stop_signal = None
         self._stop_requested.clear()
-        self._install_handler()
+        self._install_handlers()
 
     def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
         super().on_epoch_begin(epoch, logs)
@@ -674,21 +825,22 @@ class TrainingCheckpoint(_EpochAware):
 
     def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
         super().on_train_batch_end(batch, logs)
+        step, previous = training_step(self.model), self._last_step
+        self._last_step = step
+        if self._non_finite:
+            self.model.stop_training = True
+            return
+        steps = self.params.get("steps") if self.params else None
+        last_batch = steps is not None and self._batches_this_epoch >= steps
         if self._stop_requested.is_set():
             self._stop_requested.clear()
             self.interrupted = True
             self.model.stop_training = True
-            steps = self.params.get("steps") if self.params else None
-            if steps is None or self._batches_this_epoch < steps:
+            if not last_batch:  # the end of the epoch saves it otherwise
                 self.save(self._epoch, end_of_epoch=False)
             return
-        steps = self.params.get("steps") if self.params else None
-        last_batch = steps is not None and self._batches_this_epoch >= steps
-        if (
-            self.every_steps
-            and not last_batch
-            and training_step(self.model) % self.every_steps == 0
-        ):
+        every = self.every_steps
+        if every and not last_batch and step // every > previous // every:
             self.save(self._epoch, end_of_epoch=False)
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
@@ -700,11 +852,19 @@ class TrainingCheckpoint(_EpochAware):
             self.save(epoch + 1, end_of_epoch=True)
 
     def on_train_end(self, logs: dict | None = None) -> None:
-        self._restore_handler()
+        self.restore_signal_handlers()
 
     # -- writing
-    def save(self, epochs_completed: int, end_of_epoch: bool) -> CheckpointInfo:
-        """Write a checkpoint of the model as it is now and prune old ones."""
+    def save(self, epochs_completed: int, end_of_epoch: bool) -> CheckpointInfo | None:
+        """Write a checkpoint of the model as it is now and prune old ones; None (nothing
+        written) when the state holds a NaN or an infinity."""
+        if not state_is_finite(self.model):
+            self.skipped_non_finite += 1
+            logger.error(
+                "Not checkpointing step %d: the weights hold NaN or infinite values.",
+                training_step(self.model),
+            )
+            return None
         step = training_step(self.model)
         name = f"ckpt-{step:09d}"
         keras_path = self.directory / f"{name}.keras"
@@ -720,6 +880,7 @@ class TrainingCheckpoint(_EpochAware):
             "d_step": d_step,
             "end_of_epoch": bool(end_of_epoch),
             "written_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "seed_states": seed_states(self.model),
         }
         _write_bytes_atomically(metadata_path, (json.dumps(metadata, indent=2) + "\n").encode())
         self.last_checkpoint = _read_checkpoint_metadata(metadata_path)
@@ -766,7 +927,11 @@ class ExportGenerator(keras.callbacks.Callback):
     def on_train_end(self, logs: dict | None = None) -> None:
         self.export()
 
-    def export(self) -> Path:
-        """Write the generator now."""
+    def export(self) -> Path | None:
+        """Write the generator now; None (the file is left as it was) when the model's
+        weights hold a NaN or an infinity."""
+        if not state_is_finite(self.model):
+            logger.error("Not exporting %s: the weights hold NaN or infinite values.", self.path)
+            return None
         generator = getattr(self.model, "generator", self.model)
         return write_atomically(self.path, generator.save)

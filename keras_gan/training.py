@@ -19,10 +19,21 @@ A run directory holds (:class:`RunPaths`)::
 
 Defaults follow the papers (:data:`ARCHITECTURE_DEFAULTS`, :data:`LOSS_DEFAULTS`): a setting
 left as None takes the loss's default if it has one, else the architecture's.
+
+Speed and scale-out settings (``precision``, ``jit_compile``, ``steps_per_execution``,
+``strategy``) go to :mod:`keras_gan.performance`: the networks are built and compiled inside the
+strategy's scope under the precision policy, ``batch_size`` is the global batch (split over the
+replicas), and only the chief process of a multi-worker cluster writes the run directory.
+
+Data order: epoch ``e`` sees the batches ``e * steps_per_epoch ...`` of one seeded stream of
+shuffled passes over the data, so a run resumed at epoch ``e`` sees the same batches as an
+uninterrupted one; with ``deterministic=True`` (TensorFlow op determinism) a run resumed at an
+epoch boundary ends bit-identical to an uninterrupted one on the same machine.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import logging
@@ -30,16 +41,18 @@ import math
 import os
 import re
 import secrets
+import signal
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import keras
 import numpy as np
+import tensorflow as tf
 
 from keras_gan import callbacks as gan_callbacks
-from keras_gan import data, latent, losses, networks
+from keras_gan import data, latent, losses, networks, performance
 from keras_gan.gan import GAN
 
 __all__ = [
@@ -48,6 +61,7 @@ __all__ = [
     "RESUME_OVERRIDES",
     "RunPaths",
     "TrainConfig",
+    "TrainingDivergedError",
     "TrainingError",
     "TrainingInterrupted",
     "build_callbacks",
@@ -56,6 +70,7 @@ __all__ = [
     "latest_checkpoint",
     "load_config",
     "load_generator",
+    "precision_policy",
     "resume",
     "train",
 ]
@@ -109,8 +124,14 @@ RESUME_OVERRIDES = frozenset(
         "keep_checkpoints",
         "log_every",
         "data_dir",
+        "jit_compile",
+        "steps_per_execution",
+        "strategy",
+        "deterministic",
     }
 )
+# Precision of config files written before the setting existed.
+LEGACY_PRECISION = "float32"
 
 _DEFAULTED = ("epochs", "batch_size", "latent_dim", "lr_d", "lr_g", "beta1", "beta2", "d_steps")
 _POSITIVE_INTS = (
@@ -126,6 +147,7 @@ _POSITIVE_INTS = (
     "checkpoint_every",
     "keep_checkpoints",
     "log_every",
+    "steps_per_execution",
 )
 _REAL_POINTS_FOR_PLOTS = 2000
 SAMPLE_IMAGES = 64  # an 8 x 8 grid
@@ -137,14 +159,51 @@ class TrainingError(ValueError):
 
 
 class TrainingInterrupted(KeyboardInterrupt):
-    """Training was stopped by Ctrl-C after saving a checkpoint and ``generator.keras``.
+    """Training was stopped by Ctrl-C or SIGTERM after saving a checkpoint and
+    ``generator.keras``; ``signal`` is the signal number (SIGINT for ``request_stop``).
 
     A ``KeyboardInterrupt``, so callers that do not handle it stop as on any Ctrl-C.
     """
 
-    def __init__(self, run_dir: Path, checkpoint: gan_callbacks.CheckpointInfo | None):
+    def __init__(
+        self,
+        run_dir: Path,
+        checkpoint: gan_callbacks.CheckpointInfo | None,
+        signum: int = signal.SIGINT,
+    ):
         super().__init__(f"Training interrupted; state saved in {run_dir}")
         self.run_dir = run_dir
+        self.checkpoint = checkpoint
+        self.signal = int(signum)
+
+
+class TrainingDivergedError(TrainingError):
+    """A loss became NaN or infinite; training stopped without saving the poisoned state.
+
+    ``event`` says where; ``checkpoint`` is the last good checkpoint (None if there is none),
+    which :func:`resume` continues from.
+    """
+
+    def __init__(
+        self,
+        run_dir: Path,
+        event: gan_callbacks.NonFiniteLoss,
+        checkpoint: gan_callbacks.CheckpointInfo | None,
+    ):
+        if checkpoint is None:
+            keep = (
+                "no checkpoint was written before it; start a new run (e.g. a lower --lr-d/--lr-g)"
+            )
+        else:
+            keep = (
+                f"the last good checkpoint is {checkpoint.path} (step {checkpoint.step}); "
+                f"resume from it with: python train.py --resume {run_dir}"
+            )
+        super().__init__(
+            f"Training stopped at step {event.step}: {event.name} is {event.value}; {keep}"
+        )
+        self.run_dir = run_dir
+        self.event = event
         self.checkpoint = checkpoint
 
 
@@ -164,6 +223,13 @@ class TrainConfig:
     1000 points for ``num_samples`` (the fixed noise of the sample pictures).
     ``conditional`` trains a class-conditional GAN on a labelled dataset; ``image_shape`` and
     (for conditional runs) ``num_classes`` are filled in from the data when the run starts.
+
+    ``precision`` is a :data:`keras_gan.performance.PRECISIONS` policy or "auto"
+    (:func:`keras_gan.performance.recommended_precision`, resolved and recorded when the run
+    starts); ``jit_compile`` is "auto", "on" or "off" (XLA); ``steps_per_execution`` train steps
+    run per compiled call; ``strategy`` is one of :data:`keras_gan.performance.STRATEGIES`.
+    ``batch_size`` is the global batch, split over the strategy's replicas. ``deterministic``
+    turns on TensorFlow's op determinism (bit-identical runs from the same seed).
     """
 
     dataset: str
@@ -193,6 +259,11 @@ class TrainConfig:
     conditional: bool = False
     image_shape: tuple[int, ...] | None = None
     num_classes: int | None = None
+    precision: str = "auto"
+    jit_compile: str = "auto"
+    steps_per_execution: int = 1
+    strategy: str = "default"
+    deterministic: bool = False
 
     # -- checking
     def validate(self) -> None:
@@ -233,6 +304,22 @@ class TrainConfig:
                 networks.dcgan_start_size(self.image_size)
             except ValueError as error:
                 raise TrainingError(str(error)) from None
+        choices = {
+            "precision": performance.PRECISION_CHOICES,
+            "strategy": performance.STRATEGIES,
+        }
+        for name, allowed in choices.items():
+            if getattr(self, name) not in allowed:
+                raise TrainingError(
+                    f"{name} must be one of {', '.join(allowed)}, got {getattr(self, name)!r}."
+                )
+        if self.jit_compile not in performance.JIT_COMPILE_CHOICES:
+            raise TrainingError(
+                f"jit_compile must be one of {', '.join(performance.JIT_COMPILE_CHOICES)}, "
+                f"got {self.jit_compile!r}."
+            )
+        if not isinstance(self.deterministic, bool):
+            raise TrainingError(f"deterministic must be true or false, got {self.deterministic!r}.")
 
     def resolved(self, info: data.DatasetInfo | None = None) -> TrainConfig:
         """A copy with every default filled in (``info`` describes the data, when known)."""
@@ -259,6 +346,9 @@ class TrainConfig:
                         "subfolders, an .npz with labels)."
                     )
                 num_classes = int(info.num_classes)
+        precision = self.precision
+        if precision == "auto":
+            precision = performance.recommended_precision()
         return dataclasses.replace(
             self,
             arch=arch,
@@ -268,6 +358,7 @@ class TrainConfig:
             network_options=options,
             image_shape=image_shape,
             num_classes=num_classes,
+            precision=precision,
             **filled,
         )
 
@@ -300,14 +391,19 @@ class TrainConfig:
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> TrainConfig:
-        """Read settings written by :meth:`save`."""
+        """Read settings written by :meth:`save` (a file without ``precision``, written before
+        the setting existed, is a float32 run)."""
         try:
             values = json.loads(Path(path).read_text())
         except (OSError, ValueError) as error:
             raise TrainingError(f"Cannot read {path}: {error}") from None
         if not isinstance(values, dict):
             raise TrainingError(f"{path} does not hold a settings object.")
-        return cls.from_dict(values)
+        values.setdefault("precision", LEGACY_PRECISION)
+        try:
+            return cls.from_dict(values)
+        except TypeError as error:  # e.g. a setting of the wrong JSON type
+            raise TrainingError(f"{path} holds bad settings: {error}") from None
 
 
 # ------------------------------------------------------------------------------- run directory
@@ -401,7 +497,14 @@ def _load_keras_file(path: Path) -> keras.Model:
     try:
         return keras.saving.load_model(path, safe_mode=True)
     except Exception as error:  # Keras raises many kinds for a file it cannot rebuild
-        first_line = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        text = str(error)
+        if "arbitrary code execution" in text:
+            raise TrainingError(
+                f"Refusing to load {path}: it embeds Python code (e.g. a Lambda layer), which "
+                "safe_mode=True never runs; if you trust the file, load it yourself with "
+                "keras.saving.load_model(path, safe_mode=False)."
+            ) from None
+        first_line = (text.strip().splitlines() or [type(error).__name__])[0]
         raise TrainingError(f"Cannot load {path}: {first_line}") from None
 
 
@@ -441,8 +544,34 @@ def load_generator(source: str | os.PathLike) -> keras.Model:
 
 
 # ------------------------------------------------------------------------------- building
+@contextlib.contextmanager
+def precision_policy(name: str) -> Iterator[keras.DTypePolicy]:
+    """Set Keras's global dtype policy to ``name`` (see ``performance.set_precision``) for the
+    ``with`` block, then put the previous one back."""
+    previous = keras.mixed_precision.dtype_policy()
+    try:
+        policy = performance.set_precision(name)
+    except ValueError as error:
+        raise TrainingError(str(error)) from None
+    try:
+        yield policy
+    finally:
+        keras.mixed_precision.set_dtype_policy(previous)
+
+
+def _compile_options(config: TrainConfig) -> dict[str, Any]:
+    try:
+        return performance.compile_options(config.jit_compile, config.steps_per_execution)
+    except ValueError as error:
+        raise TrainingError(str(error)) from None
+
+
 def build_gan(config: TrainConfig) -> GAN:
-    """The compiled GAN a resolved config describes (``config.image_shape`` must be set)."""
+    """The compiled GAN a resolved config describes (``config.image_shape`` must be set).
+
+    The networks take the current Keras dtype policy (:func:`train` sets ``config.precision``
+    with :func:`precision_policy`) and the current ``tf.distribute`` scope.
+    """
     if config.image_shape is None:
         raise TrainingError("The config has no image_shape; call config.resolved(info) first.")
     num_classes = config.num_classes if config.conditional else None
@@ -471,14 +600,25 @@ def build_gan(config: TrainConfig) -> GAN:
         d_optimizer=keras.optimizers.Adam(config.lr_d, beta_1=config.beta1, beta_2=config.beta2),
         g_optimizer=keras.optimizers.Adam(config.lr_g, beta_1=config.beta1, beta_2=config.beta2),
         loss=config.loss,
+        **_compile_options(config),
     )
     return gan
 
 
 def _load_gan(checkpoint: gan_callbacks.CheckpointInfo, config: TrainConfig) -> GAN:
+    """The checkpoint's GAN with its networks' random states (e.g. Dropout's), recompiled with
+    ``config``'s XLA and steps-per-execution settings (which may change on resume; the
+    optimizers and their state are kept)."""
     gan = _load_keras_file(checkpoint.path)
     if not isinstance(gan, GAN) or gan.latent_dim != config.latent_dim:
         raise TrainingError(f"{checkpoint.path} is not a checkpoint of this run's GAN.")
+    gan_callbacks.restore_seed_states(gan, checkpoint.seed_states)
+    gan.compile(
+        d_optimizer=gan.d_optimizer,
+        g_optimizer=gan.g_optimizer,
+        loss=gan.adversarial_loss,
+        **_compile_options(config),
+    )
     return gan
 
 
@@ -511,7 +651,10 @@ def _sample_noise(paths: RunPaths, config: TrainConfig) -> np.ndarray:
     """The run's fixed sample noise: read back when it exists (resume), else drawn and saved."""
     shape = (config.num_samples, config.latent_dim)
     if paths.sample_noise.is_file():
-        noise = np.load(paths.sample_noise)
+        try:
+            noise = np.load(paths.sample_noise, allow_pickle=False)
+        except (OSError, ValueError) as error:
+            raise TrainingError(f"Cannot read {paths.sample_noise}: {error}") from None
         if noise.shape[1:] != shape[1:]:
             raise TrainingError(
                 f"{paths.sample_noise} has shape {noise.shape}, expected (n, {config.latent_dim})."
@@ -557,6 +700,107 @@ def _load_data(config: TrainConfig) -> Any:
 
 
 # ------------------------------------------------------------------------------- training
+def _make_strategy(name: str) -> tf.distribute.Strategy:
+    try:
+        return performance.make_strategy(name)
+    except ValueError as error:
+        raise TrainingError(str(error)) from None
+
+
+def _seed_everything(config: TrainConfig) -> None:
+    """Seed Python, NumPy, TensorFlow and Keras from ``config.seed``; with ``deterministic``,
+    turn on TensorFlow's op determinism (for the rest of the process: it cannot be undone)."""
+    keras.utils.set_random_seed(config.seed)
+    if config.deterministic:
+        tf.config.experimental.enable_op_determinism()
+
+
+def _data_stream(
+    dataset: Any, steps_per_epoch: int | None, initial_epoch: int
+) -> tuple[Any, int | None]:
+    """What ``fit`` reads, and the steps of an epoch.
+
+    One endless stream of seeded passes over the data (each pass in a new order), started at
+    epoch ``initial_epoch``'s place in it, so that epoch ``e`` always sees the same batches: an
+    epoch is one pass, or ``steps_per_epoch`` batches of the stream. A dataset of unknown
+    length is returned as it is (every epoch one new pass, counted from the start on resume).
+    """
+    steps = steps_per_epoch
+    if steps is None:
+        length = int(dataset.cardinality())
+        if length <= 0:
+            return dataset, None
+        steps = length
+    stream = dataset.repeat()
+    if initial_epoch:
+        logger.info(
+            "Data order: skipping %d batches to epoch %d's place in the seeded order (the "
+            "first step waits for it).",
+            initial_epoch * steps,
+            initial_epoch + 1,
+        )
+        stream = stream.skip(initial_epoch * steps)
+    return stream, steps
+
+
+def _check_writable(run_dir: Path) -> None:
+    """Raise :class:`TrainingError` when ``run_dir`` can be neither written nor created."""
+    existing = run_dir
+    while not existing.exists() and existing.parent != existing:
+        existing = existing.parent
+    problem = None
+    if not existing.is_dir():
+        problem = f"{existing} is a file, not a folder"
+    elif not os.access(existing, os.W_OK | os.X_OK):
+        problem = f"{existing} is not writable"
+    if problem:
+        verb = "write to" if existing == run_dir else "create"
+        raise TrainingError(f"Cannot {verb} the run directory {run_dir}: {problem}.")
+
+
+def _refuse_to_start_over(paths: RunPaths) -> None:
+    """A resume without a complete checkpoint starts the run over in its folder; refuse when
+    that would hide damaged checkpoints or replace a trained ``generator.keras``."""
+    damaged = gan_callbacks.find_checkpoints(paths.checkpoints)
+    if damaged:
+        raise TrainingError(
+            f"{paths.root} has {len(damaged)} checkpoint(s) but none is complete (e.g. "
+            f"{damaged[-1].path.name} is damaged), so resuming would start the run over; move "
+            f"{paths.checkpoints} away to do that, or start a new run."
+        )
+    if paths.generator.is_file():
+        raise TrainingError(
+            f"{paths.root} has a trained generator.keras but no checkpoint, so resuming would "
+            "start the run over and replace it; start a new run instead."
+        )
+
+
+def _write_failure(
+    error: OSError,
+    run_dir: Path,
+    gan: GAN,
+    checkpointer: gan_callbacks.TrainingCheckpoint | None,
+) -> TrainingError:
+    """One line for a failed write (full disk, folder removed, ...) that says what is kept."""
+    where = str(run_dir)
+    if error.filename:
+        name = Path(str(error.filename)).name
+        name = re.sub(rf"^{re.escape(gan_callbacks.TEMP_PREFIX)}\d+-[0-9a-f]+-", "", name)
+        where = f"{name} in {run_dir}"
+    reason = error.strerror or str(error)
+    last = latest_checkpoint(run_dir) if checkpointer is not None else None
+    kept = (
+        f"the last complete checkpoint is {last.path.name} (step {last.step})"
+        if last is not None
+        else "no checkpoint was written"
+    )
+    step = gan_callbacks.training_step(gan)
+    return TrainingError(
+        f"Cannot write to {where}: {reason}. Training stopped at step {step}; {kept}. Free some "
+        f"space (or fix the folder), then continue with: python train.py --resume {run_dir}"
+    )
+
+
 def train(
     config: TrainConfig,
     *,
@@ -566,20 +810,26 @@ def train(
 ) -> Path:
     """Train the GAN ``config`` describes and return its run directory.
 
-    Every setting, the data and the networks are checked before anything is written. With
-    ``resume=True``, ``config.run_dir`` must be an existing run: the newest complete checkpoint
-    is loaded (networks, optimizers with their iteration counts, noise RNG) and training goes
-    on at its epoch with the run's sample noise; a checkpoint written inside an epoch restarts
-    that epoch from its first step. Without a checkpoint the run starts over in the same folder.
+    Every setting, the data, the networks and the run directory are checked before anything
+    is written. With ``resume=True``, ``config.run_dir`` must be an existing run: the newest
+    complete checkpoint is loaded (networks, optimizers with their iteration counts, noise RNG)
+    under the run's precision and training goes on at its epoch with the run's sample noise; a
+    checkpoint written inside an epoch restarts that epoch from its first step. Without a
+    checkpoint the run starts over in the same folder, unless that would replace saved work.
 
-    Ctrl-C saves a checkpoint and ``generator.keras``, then raises :class:`TrainingInterrupted`.
-    ``callbacks`` are added after the run's own (:func:`build_callbacks`).
+    Ctrl-C or SIGTERM saves a checkpoint and ``generator.keras``, then raises
+    :class:`TrainingInterrupted`; a NaN or infinite loss stops training without saving the
+    poisoned state and raises :class:`TrainingDivergedError`; a failed write (e.g. a full disk)
+    raises :class:`TrainingError` naming the last complete checkpoint. ``callbacks`` are added
+    after the run's own (:func:`build_callbacks`); only the chief process writes the run.
     """
     config.validate()
     if resume:
         if not config.run_dir:
             raise TrainingError("resume=True needs config.run_dir, the run to continue.")
         load_config(config.run_dir)  # it must be a run directory
+    strategy = _make_strategy(config.strategy)  # first: multi-worker needs it before other TF
+    chief = performance.is_chief(strategy)
     info = _describe(config)
     stored_shape = config.image_shape
     config = config.resolved(info)
@@ -600,12 +850,10 @@ def train(
     if resume:
         run_dir = Path(config.run_dir)
         checkpoint = latest_checkpoint(run_dir)
-        if checkpoint is not None:
-            initial_epoch = checkpoint.epochs_completed
-            gan = _load_gan(checkpoint, config)
+        if checkpoint is None:
+            _refuse_to_start_over(RunPaths(run_dir))
         else:
-            keras.utils.set_random_seed(config.seed)
-            gan = build_gan(config)
+            initial_epoch = checkpoint.epochs_completed
         if initial_epoch >= config.epochs:
             raise TrainingError(
                 f"{run_dir} has already trained {initial_epoch} of {config.epochs} epochs; "
@@ -615,56 +863,90 @@ def train(
         run_dir = (
             Path(config.run_dir) if config.run_dir else default_run_dir(config.dataset, config.arch)
         )
-        if run_dir.exists() and (not run_dir.is_dir() or any(run_dir.iterdir())):
+        if chief and run_dir.exists() and (not run_dir.is_dir() or any(run_dir.iterdir())):
             raise TrainingError(
                 f"{run_dir} already exists and is not empty; resume it or choose another run "
                 "directory."
             )
-        keras.utils.set_random_seed(config.seed)
-        gan = build_gan(config)
-    dataset = _load_data(config)
-
-    # Everything is checked: from here on the run directory is written.
-    paths = RunPaths(run_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    gan_callbacks.remove_temporary_files(run_dir)
+    if chief:
+        _check_writable(run_dir)
     config = dataclasses.replace(config, run_dir=str(run_dir))
-    config.save(paths.config)
-    noise = _sample_noise(paths, config)
-    real = _real_points(dataset, config.batch_size) if config.image_shape == (2,) else None
-    run_callbacks = build_callbacks(config, paths, noise, real)
-    checkpointer = next(c for c in run_callbacks if isinstance(c, gan_callbacks.TrainingCheckpoint))
+    with precision_policy(config.precision):
+        _seed_everything(config)
+        with strategy.scope():
+            gan = build_gan(config) if checkpoint is None else _load_gan(checkpoint, config)
+        dataset = _load_data(config)
+        return _fit(config, gan, dataset, checkpoint, initial_epoch, chief, callbacks, verbose)
 
-    logger.info(
-        "Model: %s, %s loss, generator %s parameters, discriminator %s",
-        config.arch,
-        config.loss,
-        f"{gan.generator.count_params():,}",
-        f"{gan.discriminator.count_params():,}",
-    )
-    if checkpoint is not None:
+
+def _fit(
+    config: TrainConfig,
+    gan: GAN,
+    dataset: Any,
+    checkpoint: gan_callbacks.CheckpointInfo | None,
+    initial_epoch: int,
+    chief: bool,
+    callbacks: Sequence[keras.callbacks.Callback],
+    verbose: str | int,
+) -> Path:
+    """Write the run directory (chief only) and train; everything has been checked."""
+    run_dir = Path(config.run_dir)
+    paths = RunPaths(run_dir)
+    guard = gan_callbacks.StopOnNonFinite()
+    run_callbacks: list[keras.callbacks.Callback] = []
+    checkpointer = None
+    try:
+        if chief:
+            run_dir.mkdir(parents=True, exist_ok=True)
+            for folder in (run_dir, paths.samples):  # leftovers of writes cut by a kill
+                gan_callbacks.remove_temporary_files(folder)
+            config.save(paths.config)
+            noise = _sample_noise(paths, config)
+            real = _real_points(dataset, config.batch_size) if config.image_shape == (2,) else None
+            run_callbacks = build_callbacks(config, paths, noise, real)
+            checkpointer = next(
+                c for c in run_callbacks if isinstance(c, gan_callbacks.TrainingCheckpoint)
+            )
         logger.info(
-            "Resuming from %s: %d epoch(s) done, step %d%s.",
-            checkpoint.path.name,
-            checkpoint.epochs_completed,
-            checkpoint.step,
-            "" if checkpoint.end_of_epoch else " (saved mid-epoch: that epoch restarts)",
+            "Model: %s, %s loss, generator %s parameters, discriminator %s; %s, %s",
+            config.arch,
+            config.loss,
+            f"{gan.generator.count_params():,}",
+            f"{gan.discriminator.count_params():,}",
+            config.precision,
+            f"{config.strategy} strategy" if config.strategy != "default" else "one device",
         )
-    logger.info("Run directory: %s", run_dir)
-
-    if config.steps_per_epoch:
-        dataset = dataset.repeat()
-    gan.fit(
-        dataset,
-        epochs=config.epochs,
-        initial_epoch=initial_epoch,
-        steps_per_epoch=config.steps_per_epoch,
-        callbacks=[*run_callbacks, *callbacks],
-        verbose=verbose,
-        shuffle=False,
-    )
-    if checkpointer.interrupted:
-        raise TrainingInterrupted(run_dir, checkpointer.last_checkpoint)
+        if checkpoint is not None:
+            logger.info(
+                "Resuming from %s: %d epoch(s) done, step %d%s.",
+                checkpoint.path.name,
+                checkpoint.epochs_completed,
+                checkpoint.step,
+                "" if checkpoint.end_of_epoch else " (saved mid-epoch: that epoch restarts)",
+            )
+        logger.info("Run directory: %s", run_dir)
+        stream, steps = _data_stream(dataset, config.steps_per_epoch, initial_epoch)
+        try:
+            gan.fit(
+                stream,
+                epochs=config.epochs,
+                initial_epoch=initial_epoch,
+                steps_per_epoch=steps,
+                callbacks=[guard, *run_callbacks, *callbacks],
+                verbose=verbose,
+                shuffle=False,
+            )
+        finally:
+            if checkpointer is not None:
+                checkpointer.restore_signal_handlers()
+    except OSError as error:
+        raise _write_failure(error, run_dir, gan, checkpointer) from None
+    if guard.event is not None:
+        raise TrainingDivergedError(run_dir, guard.event, latest_checkpoint(run_dir))
+    if checkpointer is not None and checkpointer.interrupted:
+        raise TrainingInterrupted(
+            run_dir, checkpointer.last_checkpoint, checkpointer.stop_signal or signal.SIGINT
+        )
     return run_dir
 
 
@@ -678,16 +960,22 @@ def resume(
     """Continue the run in ``run_dir`` from its newest complete checkpoint.
 
     ``overrides`` may change the settings in :data:`RESUME_OVERRIDES` (e.g. ``epochs=50`` to
-    train longer); any other setting must equal the run's.
+    train longer, another ``strategy``); any other setting must equal the run's (``precision``
+    "auto" is compared as what it resolves to). The folder is the one named here, whatever
+    ``run_dir`` its ``config.json`` records.
     """
     config = load_config(run_dir)
+    changes = {}
     for name, value in overrides.items():
         if not hasattr(config, name):
             raise TrainingError(f"Unknown setting {name!r}.")
+        if name == "precision" and value == "auto":
+            value = performance.recommended_precision()
         if name not in RESUME_OVERRIDES and value != getattr(config, name):
             raise TrainingError(
                 f"{name} cannot change when resuming (the run has {getattr(config, name)!r}); "
                 "start a new run instead."
             )
-    config = dataclasses.replace(config, **{**overrides, "run_dir": str(run_dir)})
+        changes[name] = value
+    config = dataclasses.replace(config, **{**changes, "run_dir": str(run_dir)})
     return train(config, resume=True, callbacks=callbacks, verbose=verbose)

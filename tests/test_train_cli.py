@@ -430,10 +430,122 @@ def test_help_describes_every_flag(capsys):
         "--dataset", "--arch", "--loss", "--epochs", "--batch-size", "--latent-dim", "--d-steps",
         "--lr-d", "--lr-g", "--beta1", "--beta2", "--image-size", "--steps-per-epoch", "--seed",
         "--run-dir", "--resume", "--sample-every", "--checkpoint-every", "--data-dir",
+        "--precision", "--jit-compile", "--steps-per-execution", "--strategy", "--deterministic",
     ):  # fmt: skip
         assert flag in help_text
     assert "128 (dcgan), 64 (mlp)" in help_text
     assert "tensorboard --logdir runs" in help_text
+    assert "auto|float32|mixed_bfloat16|mixed_float16" in help_text
+    assert "--precision may not" in help_text and "143 terminated" in help_text
+
+
+# ------------------------------------------------------------------------------- performance flags
+def test_bfloat16_run_records_its_precision_exports_float32_and_keeps_it_on_resume(
+    digits_npz, tmp_path, capsys
+):
+    run_dir = tmp_path / "run"
+    code = train_cli.main(
+        ["--dataset", str(digits_npz), "--epochs", "1", "--run-dir", str(run_dir), *TINY,
+         "--precision", "mixed_bfloat16", "--jit-compile", "off", "--steps-per-execution", "2"]
+    )  # fmt: skip
+    assert code == 0, capsys.readouterr().err
+    config = json.loads((run_dir / "config.json").read_text())
+    assert (config["precision"], config["jit_compile"], config["steps_per_execution"]) == (
+        "mixed_bfloat16", "off", 2,
+    )  # fmt: skip
+    assert (config["strategy"], config["deterministic"]) == ("default", False)
+    assert keras.mixed_precision.dtype_policy().name == "float32"  # put back after the run
+
+    generator = keras.saving.load_model(run_dir / "generator.keras", safe_mode=True)
+    policies = {layer.dtype_policy.name for layer in generator.layers}
+    assert "mixed_bfloat16" in policies
+    images = generator(np.zeros((2, 16), "float32"), training=False)
+    assert images.dtype == "float32" and images.shape == (2, 28, 28, 1)
+    assert training.latest_checkpoint(run_dir).step == STEPS_PER_EPOCH
+
+    capsys.readouterr()
+    before = sorted((p.name, p.stat().st_mtime_ns) for p in run_dir.rglob("*"))
+    refused = train_cli.main(["--resume", str(run_dir), "--epochs", "2", "--precision", "float32"])
+    check_one_error_line(
+        capsys, refused, "precision cannot change when resuming (the run has 'mixed_bfloat16')"
+    )
+    assert sorted((p.name, p.stat().st_mtime_ns) for p in run_dir.rglob("*")) == before
+
+    resumed = train_cli.main(
+        ["--resume", str(run_dir), "--epochs", "2", "--steps-per-execution", "1",
+         "--jit-compile", "auto", "--strategy", "mirrored"]
+    )  # fmt: skip
+    assert resumed == 0, capsys.readouterr().err
+    config = training.load_config(run_dir)
+    assert (config.precision, config.steps_per_execution, config.strategy) == (
+        "mixed_bfloat16", 1, "mirrored",
+    )  # fmt: skip
+    finished = training.latest_checkpoint(run_dir)
+    assert (finished.epochs_completed, finished.step) == (2, 2 * STEPS_PER_EPOCH)
+    gan = keras.saving.load_model(finished.path, safe_mode=True)
+    assert gan.generator.layers[1].dtype_policy.name == "mixed_bfloat16"
+
+
+def free_ports(count: int) -> list[int]:
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        return [sock.getsockname()[1] for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
+def test_multiworker_run_is_written_by_the_chief_only(digits_npz, tmp_path):
+    """Two loopback workers train one run; each names its own --run-dir, and only the chief's
+    (worker 0) is written: the other worker trains every step and writes nothing."""
+    cluster = {"worker": [f"127.0.0.1:{port}" for port in free_ports(2)]}
+    env = {k: v for k, v in ENV.items() if "proxy" not in k.lower()}
+    env.update(CUDA_VISIBLE_DEVICES="-1", NO_PROXY="127.0.0.1,localhost")
+    workers = []
+    for index in range(2):
+        task = {"cluster": cluster, "task": {"type": "worker", "index": index}}
+        args = ["--dataset", str(digits_npz), "--epochs", "1", "--strategy", "multiworker"]
+        workers.append(
+            subprocess.Popen(
+                [sys.executable, str(TRAIN_PY), *args, "--run-dir", f"run{index}", *TINY],
+                cwd=tmp_path,
+                env={**env, "TF_CONFIG": json.dumps(task)},
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+        )
+    try:
+        outputs = [worker.communicate(timeout=WAIT_S) for worker in workers]
+    finally:
+        for worker in workers:
+            if worker.poll() is None:
+                worker.kill()
+                worker.communicate()
+    assert [worker.returncode for worker in workers] == [0, 0], outputs[0][1][-3000:]
+    assert training.load_config(tmp_path / "run0").strategy == "multiworker"
+    assert training.latest_checkpoint(tmp_path / "run0").step == STEPS_PER_EPOCH  # global batch
+    assert (tmp_path / "run0" / "generator.keras").is_file()
+    assert not (tmp_path / "run1").exists()
+
+
+def test_auto_precision_is_resolved_and_old_configs_are_float32(tmp_path):
+    from keras_gan import performance
+
+    assert training.TrainConfig("mnist").resolved().precision == (
+        performance.recommended_precision()
+    )
+    old = training.TrainConfig("mnist").resolved().to_dict()
+    del old["precision"], old["jit_compile"], old["strategy"]
+    (tmp_path / "config.json").write_text(json.dumps(old))
+    loaded = training.load_config(tmp_path)
+    assert (loaded.precision, loaded.jit_compile, loaded.strategy) == ("float32", "auto", "default")
+    with pytest.raises(training.TrainingError, match="precision must be one of auto, float32"):
+        training.TrainConfig("mnist", precision="float8").validate()
+    with pytest.raises(training.TrainingError, match="steps_per_execution must be a positive"):
+        training.TrainConfig("mnist", steps_per_execution=0).validate()
 
 
 # ------------------------------------------------------------------------------- library
