@@ -849,7 +849,7 @@ class _CifarSource(_InMemorySource):
         for path in self._files(split):
             try:
                 with open(path, "rb") as stream:
-                    batch = pickle.load(stream, encoding="bytes")
+                    batch = _ArrayUnpickler(stream, encoding="bytes").load()
                 images.append(np.asarray(batch[b"data"], dtype=np.uint8).reshape(-1, 3, 32, 32))
                 labels.append(np.asarray(batch[b"labels"]))
             except (OSError, EOFError, KeyError, ValueError, pickle.UnpicklingError) as error:
@@ -859,6 +859,25 @@ class _CifarSource(_InMemorySource):
                 ) from error
         stacked = np.concatenate(images).transpose(0, 2, 3, 1)
         return np.ascontiguousarray(stacked), _as_labels(np.concatenate(labels), len(stacked), path)
+
+
+class _ArrayUnpickler(pickle.Unpickler):
+    """Unpickles plain containers and NumPy arrays only: the CIFAR-10 python batches Keras
+    downloads are pickles, and a planted file must not be able to run code."""
+
+    _ALLOWED = frozenset(
+        {
+            ("numpy.core.multiarray", "_reconstruct"),
+            ("numpy._core.multiarray", "_reconstruct"),
+            ("numpy", "ndarray"),
+            ("numpy", "dtype"),
+        }
+    )
+
+    def find_class(self, module: str, name: str) -> Any:
+        if (module, name) not in self._ALLOWED:
+            raise pickle.UnpicklingError(f"refusing to load {module}.{name} (not array data)")
+        return super().find_class(module, name)
 
 
 class _MlxtendDigits(_InMemorySource):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import logging
+import os
 import pickle
 import socket
 import struct
@@ -131,6 +132,23 @@ def test_keras_cache_mnist_npz(isolated: Path) -> None:
     (images,) = collect(dataset)
     assert np.all(images == 1.0)
     assert data.describe("mnist").num_examples == 7
+
+
+class _RunsCode:
+    """A pickle payload that would call os.getcwd() on load (harmless, but it is code)."""
+
+    def __reduce__(self):
+        return (os.getcwd, ())
+
+
+def test_a_planted_cifar_pickle_cannot_run_code(isolated: Path) -> None:
+    folder = isolated / "planted" / "cifar-10-batches-py"
+    folder.mkdir(parents=True)
+    for name in [f"data_batch_{index}" for index in range(1, 6)] + ["test_batch"]:
+        (folder / name).write_bytes(pickle.dumps({b"data": _RunsCode(), b"labels": [0]}))
+    with pytest.raises(data.DataError, match=r"refusing to load posix\.getcwd") as caught:
+        collect(data.load("cifar10", data_dir=isolated / "planted", batch_size=1))
+    assert "\n" not in str(caught.value)
 
 
 def test_cifar10_python_batches_in_data_dir(isolated: Path) -> None:

@@ -632,7 +632,7 @@ def _keyword(call: ast.Call, name: str) -> object:
     return values[0].value if values and isinstance(values[0], ast.Constant) else None
 
 
-def test_every_load_is_safe_and_nothing_is_unpickled_outside_the_cifar_reader():
+def test_every_load_is_safe_and_nothing_is_unpickled():
     np_loads = model_loads = 0
     pickle_users = []
     for path in SOURCES:
@@ -647,8 +647,8 @@ def test_every_load_is_safe_and_nothing_is_unpickled_outside_the_cifar_reader():
             assert _keyword(call, "safe_mode") is True, f"{path.name}:{call.lineno}"
             model_loads += 1
     assert np_loads >= 3 and model_loads >= 2
-    # data.py reads Keras's CIFAR-10 cache, which is pickled; see docs/reliability.md.
-    assert pickle_users == ["data.py"]
+    # data.py reads Keras's pickled CIFAR-10 cache with an unpickler that allows arrays only.
+    assert pickle_users == []
 
 
 def test_resume_writes_only_to_the_folder_it_is_given(run_copy, finished_run):
