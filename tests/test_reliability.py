@@ -18,24 +18,20 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 import keras
 import numpy as np
 import pytest
+from cli_helpers import REPO, TRAIN_PY, run_cli, start_cli, wait_for_checkpoint
 from PIL import Image
 
 from keras_gan import GAN, callbacks, data, networks, sampling, training
 
-REPO = Path(__file__).resolve().parents[1]
-TRAIN_PY = REPO / "train.py"
-ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "KERAS_GAN_OFFLINE": "1"}
 # 64 digits in batches of 16: 4 steps per epoch with a DCGAN 8 filters wide.
 TINY = ["--batch-size", "16", "--latent-dim", "16", "--network-option", "base_filters=8"]
 TINY += ["--seed", "3", "--log-every", "1", "--precision", "float32"]
-WAIT_S = 120
 # TensorFlow's C++ lines printed before absl logging starts (TF_CPP_MIN_LOG_LEVEL cannot hide
 # them), e.g. "E0000 00:00:1795596876.523781 28017 cuda_platform.cc:52] failed call to cuInit".
 TF_NATIVE_LOG = r"^[IWEF]\d{4} \d\d:\d\d:\d+\.\d+ +\d+ \S+:\d+\] |^WARNING: All log messages"
@@ -51,35 +47,6 @@ def load_module(name: str, path: Path):
 
 train_cli = load_module("train_cli", TRAIN_PY)
 sample_cli = load_module("sample_cli", REPO / "sample.py")
-
-
-def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, str(TRAIN_PY), *args],
-        cwd=cwd,
-        env=ENV,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-
-
-def start_cli(*args: str, cwd: Path) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, str(TRAIN_PY), *args],
-        cwd=cwd,
-        env=ENV,
-        stdout=(cwd / "stdout.txt").open("w"),
-        stderr=(cwd / "stderr.txt").open("w"),
-    )
-
-
-def wait_for_checkpoint(process: subprocess.Popen, checkpoints: Path) -> None:
-    deadline = time.monotonic() + WAIT_S
-    while not list(checkpoints.glob("ckpt-*.json")):
-        assert process.poll() is None, "training ended before writing a checkpoint"
-        assert time.monotonic() < deadline, "no checkpoint in time"
-        time.sleep(0.1)
 
 
 def one_error_line(stderr: str) -> str:

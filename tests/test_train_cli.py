@@ -20,19 +20,16 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from cli_helpers import ENV, TRAIN_PY, WAIT_S, run_cli, start_cli, wait_for_checkpoint
 from PIL import Image
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from keras_gan import data, training
 
-REPO = Path(__file__).resolve().parents[1]
-TRAIN_PY = REPO / "train.py"
-ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "KERAS_GAN_OFFLINE": "1"}
 # 64 digits in batches of 16: 4 steps per epoch with a DCGAN 8 filters wide.
 TINY = ["--batch-size", "16", "--latent-dim", "16", "--network-option", "base_filters=8"]
 TINY += ["--seed", "3", "--log-every", "1"]
 STEPS_PER_EPOCH = 4
-WAIT_S = 120
 
 
 def load_train_cli():
@@ -43,35 +40,6 @@ def load_train_cli():
 
 
 train_cli = load_train_cli()
-
-
-def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, str(TRAIN_PY), *args],
-        cwd=cwd,
-        env=ENV,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-
-
-def start_cli(*args: str, cwd: Path) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, str(TRAIN_PY), *args],
-        cwd=cwd,
-        env=ENV,
-        stdout=(cwd / "stdout.txt").open("w"),
-        stderr=(cwd / "stderr.txt").open("w"),
-    )
-
-
-def wait_for_checkpoint(process: subprocess.Popen, checkpoints: Path) -> None:
-    deadline = time.monotonic() + WAIT_S
-    while not list(checkpoints.glob("ckpt-*.json")):
-        assert process.poll() is None, "training ended before writing a checkpoint"
-        assert time.monotonic() < deadline, "no checkpoint in time"
-        time.sleep(0.1)
 
 
 def history_epochs(run_dir: Path) -> list[str]:

@@ -1,0 +1,46 @@
+"""Running train.py in a subprocess, shared by the CLI and reliability tests."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+TRAIN_PY = REPO / "train.py"
+ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "KERAS_GAN_OFFLINE": "1"}
+WAIT_S = 120
+
+
+def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    """Run ``python train.py ARGS`` to the end and capture its output."""
+    return subprocess.run(
+        [sys.executable, str(TRAIN_PY), *args],
+        cwd=cwd,
+        env=ENV,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def start_cli(*args: str, cwd: Path) -> subprocess.Popen:
+    """Start ``python train.py ARGS`` in the background, output to files in ``cwd``."""
+    return subprocess.Popen(
+        [sys.executable, str(TRAIN_PY), *args],
+        cwd=cwd,
+        env=ENV,
+        stdout=(cwd / "stdout.txt").open("w"),
+        stderr=(cwd / "stderr.txt").open("w"),
+    )
+
+
+def wait_for_checkpoint(process: subprocess.Popen, checkpoints: Path) -> None:
+    """Block until a checkpoint's JSON exists (the checkpoint is then complete)."""
+    deadline = time.monotonic() + WAIT_S
+    while not list(checkpoints.glob("ckpt-*.json")):
+        assert process.poll() is None, "training ended before writing a checkpoint"
+        assert time.monotonic() < deadline, "no checkpoint in time"
+        time.sleep(0.1)
