@@ -9,17 +9,21 @@ against as many real test images in one feature space, the Fashion-MNIST domain 
 Configurations (``--configs``; the first three by default):
 
 * ``default``: the project's default, exactly what ``train.py --dataset fashion_mnist`` builds
-  (``training.build_gan`` of the resolved ``TrainConfig``: DCGAN networks, Adam 2e-4 / 0.5,
-  batch 128, non-saturating loss) at the project's default precision.
+  (``training.build_gan`` of the resolved ``TrainConfig``) at the project's default precision,
+  scored on its sampling generator (the moving average of G's weights). The raw generator is
+  scored too, as a ``default (raw G)`` row, to show what the average adds.
 * ``tutorial``: the keras.io "DCGAN overriding train_step" pattern (a ``keras.Model`` with its
   own ``train_step``: real and fake concatenated for D, noisy labels, BinaryCrossentropy from
   logits, a ``SeedGenerator``) with the TensorFlow DCGAN tutorial's 28x28 networks and
   settings: Adam 1e-4 for both, batch 256, float32.
 * ``paper``: the same model with the DCGAN paper's settings (Radford et al. 2016): Adam 2e-4,
   beta_1 0.5, batch 64, under ``mixed_bfloat16``.
-* ``default-ema``: ``default`` with an exponential moving average of G's weights (Keras's
-  ``use_ema=True, ema_momentum=0.999``, swapped in with ``finalize_variable_values``).
 * ``default-float32`` / ``default-bf16``: ``default`` at the other precision.
+
+``--override JSON`` changes the project configs' ``TrainConfig`` fields (e.g. ``'{"batch_size":
+128, "ema_momentum": 0}'``: the previous default), for finding out what a setting is worth;
+``--eval-at 3,6`` also scores every model after that many minutes of training (the clock is
+paused meanwhile) on ``--eval-at-n`` samples.
 
     python benchmarks/quality.py [--minutes 10] [--eval-n 10000] [--configs default,tutorial,paper]
 
@@ -36,6 +40,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import argparse
 import dataclasses
+import functools
 import json
 import platform
 import shlex
@@ -45,28 +50,34 @@ from collections.abc import Callable
 from pathlib import Path
 
 import keras
+import numpy as np
 import tensorflow as tf
 from keras import layers, ops
 from PIL import Image
 
 from keras_gan import data, evaluation, latent, training
+from keras_gan.gan import sampling_generator
 
 DATASET = "fashion_mnist"
 IMAGE_SHAPE = (28, 28, 1)
 LATENT_DIM = 100
 DEFAULT_CONFIGS = ("default", "tutorial", "paper")
 GRID_SAMPLES = 64
-EMA_MOMENTUM = 0.999
 
 
 # ----------------------------------------------------------------------------- time budget
 class TimeBudget(keras.callbacks.Callback):
-    """Stops ``fit`` after the first batch that ends past ``seconds`` (timed from
-    ``on_train_begin``) and counts the batches trained."""
+    """Stops ``fit`` after the first batch that ends past ``seconds`` of training (timed from
+    ``on_train_begin``, less the time spent in ``checks``) and counts the batches trained.
 
-    def __init__(self, seconds: float) -> None:
+    ``checks`` maps minutes of training to a function of the model called once that much
+    training time has passed (intermediate evaluations); its time is not counted.
+    """
+
+    def __init__(self, seconds: float, checks: dict[float, Callable] | None = None) -> None:
         super().__init__()
         self.seconds = float(seconds)
+        self.checks = dict(sorted((checks or {}).items()))
         self.batches = 0
         self.started = 0.0
         self.elapsed = 0.0
@@ -77,6 +88,11 @@ class TimeBudget(keras.callbacks.Callback):
     def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
         self.batches += 1
         self.elapsed = time.perf_counter() - self.started
+        due = [minutes for minutes in self.checks if self.elapsed >= minutes * 60.0]
+        for minutes in due:
+            paused = time.perf_counter()
+            self.checks.pop(minutes)(self.model, self.batches, self.elapsed)
+            self.started += time.perf_counter() - paused
         if self.elapsed >= self.seconds:
             self.model.stop_training = True
 
@@ -194,7 +210,6 @@ class Config:
     batch_size: int
     precision: str
     build: Callable[[], keras.Model]
-    finish: Callable[[keras.Model], None] = lambda model: None
 
 
 def project_precision() -> str:
@@ -209,34 +224,24 @@ def project_precision() -> str:
     return str(default)
 
 
-def project_config(seed: int) -> training.TrainConfig:
+def project_config(seed: int, override: dict | None = None) -> training.TrainConfig:
+    """The resolved ``TrainConfig`` of ``train.py --dataset fashion_mnist``, with ``override``
+    (TrainConfig fields; ``network_options`` is merged) applied first."""
     info = data.describe(DATASET)
-    return training.TrainConfig(dataset=DATASET, seed=seed).resolved(info)
+    return training.TrainConfig(dataset=DATASET, seed=seed, **(override or {})).resolved(info)
 
 
-def build_project_gan(seed: int, ema: bool) -> keras.Model:
-    config = project_config(seed)
-    gan = training.build_gan(config)
-    if ema:
-        gan.compile(
-            d_optimizer=keras.optimizers.Adam(
-                config.lr_d, beta_1=config.beta1, beta_2=config.beta2
-            ),
-            g_optimizer=keras.optimizers.Adam(
-                config.lr_g,
-                beta_1=config.beta1,
-                beta_2=config.beta2,
-                use_ema=True,
-                ema_momentum=EMA_MOMENTUM,
-            ),
-            loss=config.loss,
-        )
-    return gan
+def build_project_gan(seed: int, override: dict | None = None) -> keras.Model:
+    return training.build_gan(project_config(seed, override))
 
 
-def finalize_ema(gan: keras.Model) -> None:
-    """Replace G's weights by their moving average (Keras optimizers' ``use_ema``)."""
-    gan.g_optimizer.finalize_variable_values(gan.generator.trainable_variables)
+def samplers(model: keras.Model) -> dict[str, keras.Model]:
+    """Row-name suffix -> generator to score: the GAN's sampling generator (its weight average
+    when it keeps one) and, for comparison, the raw generator it averages."""
+    found = {"": sampling_generator(model)}
+    if getattr(model, "generator_ema", None) is not None:
+        found[" (raw G)"] = model.generator
+    return found
 
 
 def build_reference(learning_rate: float, beta_1: float, output_float32: bool) -> keras.Model:
@@ -251,21 +256,25 @@ def build_reference(learning_rate: float, beta_1: float, output_float32: bool) -
     return model
 
 
-def configurations(seed: int) -> dict[str, Config]:
+def configurations(seed: int, override: dict | None = None) -> dict[str, Config]:
     precision = project_precision()
     other = "float32" if precision != "float32" else "mixed_bfloat16"
-    settings = project_config(seed)
+    settings = project_config(seed, override)
+    options = {"base_filters": 64, "kernel_size": 4, **settings.network_options}
     project = (
-        f"keras_gan default: DCGAN (base_filters 64, kernel 4), Adam {settings.lr_g:g}/"
+        f"keras_gan default: DCGAN (base_filters {options['base_filters']}, kernel "
+        f"{options['kernel_size']}), Adam {settings.lr_d:g}/{settings.lr_g:g} (D/G), beta_1 "
         f"{settings.beta1:g}, {settings.loss}"
     )
+    if override:
+        project += f", override {json.dumps(override)}"
     return {
         "default": Config(
             "default",
             project,
             settings.batch_size,
             precision,
-            lambda: build_project_gan(seed, ema=False),
+            lambda: build_project_gan(seed, override),
         ),
         "tutorial": Config(
             "tutorial",
@@ -281,20 +290,12 @@ def configurations(seed: int) -> dict[str, Config]:
             "mixed_bfloat16",
             lambda: build_reference(2e-4, 0.5, output_float32=True),
         ),
-        "default-ema": Config(
-            "default-ema",
-            f"{project}, EMA of G (momentum {EMA_MOMENTUM})",
-            settings.batch_size,
-            precision,
-            lambda: build_project_gan(seed, ema=True),
-            finalize_ema,
-        ),
         f"default-{'bf16' if other != 'float32' else 'float32'}": Config(
             f"default-{'bf16' if other != 'float32' else 'float32'}",
             f"{project} at {other}",
             settings.batch_size,
             other,
-            lambda: build_project_gan(seed, ema=False),
+            lambda: build_project_gan(seed, override),
         ),
     }
 
@@ -316,18 +317,42 @@ class Row:
         return self.images_seen / self.train_seconds if self.train_seconds else 0.0
 
 
-def train_one(config: Config, minutes: float, seed: int) -> tuple[keras.Model, TimeBudget]:
+def train_one(
+    config: Config,
+    minutes: float,
+    seed: int,
+    checks: dict[float, Callable] | None = None,
+) -> tuple[keras.Model, TimeBudget]:
     keras.utils.set_random_seed(seed)
     keras.mixed_precision.set_dtype_policy(config.precision)
     try:
         model = config.build()
         dataset = data.load(DATASET, batch_size=config.batch_size, shuffle=True, seed=seed)
-        budget = TimeBudget(minutes * 60.0)
+        budget = TimeBudget(minutes * 60.0, checks)
         model.fit(dataset, epochs=100_000, callbacks=[budget], verbose=0, shuffle=False)
-        config.finish(model)
     finally:
         keras.mixed_precision.set_dtype_policy("float32")
     return model, budget
+
+
+def intermediate_score(
+    space: evaluation.FeatureSpace,
+    real: np.ndarray,
+    seed: int,
+    model: keras.Model,
+    steps: int,
+    seconds: float,
+) -> None:
+    """Print FID and coverage of the model so far (``--eval-at``)."""
+    for suffix, generator in samplers(model).items():
+        result = evaluation.evaluate(
+            generator, n=len(real), space=space, real_images=real, seed=seed
+        )
+        print(
+            f"  after {seconds / 60:.1f} min ({steps:,} steps){suffix}: FID {result.fid:.2f} on "
+            f"{len(real):,}, classes covered {result.classes_covered}/{result.num_classes}",
+            flush=True,
+        )
 
 
 def save_grid(generator: keras.Model, path: Path, seed: int) -> None:
@@ -382,8 +407,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--img-dir", type=Path, default=Path("docs/img"))
     parser.add_argument("--json-out", type=Path, default=None, help="also write the rows here")
+    parser.add_argument(
+        "--override",
+        type=json.loads,
+        default=None,
+        help='JSON of TrainConfig fields for the project configs, e.g. \'{"batch_size": 64, '
+        '"network_options": {"base_filters": 128}}\'',
+    )
+    parser.add_argument(
+        "--eval-at",
+        default="",
+        help="also score at these minutes of training, e.g. 2.5,5,7.5 (clock paused meanwhile)",
+    )
+    parser.add_argument("--eval-at-n", type=int, default=5000, help="samples for --eval-at")
     args = parser.parse_args(argv)
-    available = configurations(args.seed)
+    available = configurations(args.seed, args.override)
     names = [name.strip() for name in args.configs.split(",") if name.strip()]
     unknown = [name for name in names if name not in available]
     if unknown or not names or args.minutes <= 0 or args.eval_n < 2:
@@ -409,32 +447,45 @@ def main(argv: list[str] | None = None) -> int:
         config = available[name]
         print(f"\n== {name}: {config.description}, batch {config.batch_size}, "
               f"{config.precision}, {args.minutes:g} min", flush=True)  # fmt: skip
-        model, budget = train_one(config, args.minutes, args.seed)
+        checks = {
+            float(mark): functools.partial(
+                intermediate_score, space, real[: args.eval_at_n], args.seed
+            )
+            for mark in args.eval_at.split(",")
+            if mark.strip()
+        }
+        model, budget = train_one(config, args.minutes, args.seed, checks)
         steps = budget.batches
         print(f"trained {steps:,} steps ({steps * config.batch_size:,} images) in "
               f"{budget.elapsed:.0f} s", flush=True)  # fmt: skip
-        result = evaluation.evaluate(
-            model.generator, n=args.eval_n, space=space, real_images=real, seed=args.seed
-        )
-        result.real_source = real_source
-        save_grid(model.generator, args.img_dir / f"quality_{name}.png", args.seed)
-        rows.append(
-            Row(
-                name,
-                config.description,
-                config.precision,
-                config.batch_size,
-                steps,
-                steps * config.batch_size,
-                budget.elapsed,
-                result,
+        for suffix, generator in samplers(model).items():
+            result = evaluation.evaluate(
+                generator, n=args.eval_n, space=space, real_images=real, seed=args.seed
             )
-        )
-        print(
-            f"FID {result.fid:.2f}, KID {result.kid_mean:.4f}, classes covered "
-            f"{result.classes_covered}/{result.num_classes}, class KL {result.class_kl:.3f}",
-            flush=True,
-        )
+            if not suffix:
+                save_grid(generator, args.img_dir / f"quality_{name}.png", args.seed)
+            result.real_source = real_source
+            description = config.description
+            if suffix:
+                description += ": the raw generator, without the weight average"
+            rows.append(
+                Row(
+                    name + suffix,
+                    description,
+                    config.precision,
+                    config.batch_size,
+                    steps,
+                    steps * config.batch_size,
+                    budget.elapsed,
+                    result,
+                )
+            )
+            print(
+                f"{name + suffix}: FID {result.fid:.2f}, KID {result.kid_mean:.4f}, classes "
+                f"covered {result.classes_covered}/{result.num_classes}, class KL "
+                f"{result.class_kl:.3f}",
+                flush=True,
+            )
     print()
     print(table(rows))
     print()

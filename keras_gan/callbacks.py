@@ -58,6 +58,7 @@ from matplotlib.ticker import MaxNLocator
 from PIL import Image
 
 from keras_gan import latent
+from keras_gan.gan import sampling_generator
 
 __all__ = [
     "CheckpointInfo",
@@ -915,8 +916,9 @@ class TrainingCheckpoint(_EpochAware):
 
 # ------------------------------------------------------------------------------- export
 class ExportGenerator(keras.callbacks.Callback):
-    """Save the generator alone (``model.generator``) to ``path`` when training ends, also
-    after an early stop or Ctrl-C; atomically, loadable with ``safe_mode=True``."""
+    """Save the generator alone (``model.sampling_generator``: the weight average when the GAN
+    keeps one, else ``model.generator``) to ``path`` when training ends, also after an early
+    stop or Ctrl-C; atomically, loadable with ``safe_mode=True``."""
 
     def __init__(self, path: str | os.PathLike) -> None:
         super().__init__()
@@ -933,5 +935,4 @@ class ExportGenerator(keras.callbacks.Callback):
         if not state_is_finite(self.model):
             logger.error("Not exporting %s: the weights hold NaN or infinite values.", self.path)
             return None
-        generator = getattr(self.model, "generator", self.model)
-        return write_atomically(self.path, generator.save)
+        return write_atomically(self.path, sampling_generator(self.model).save)

@@ -79,6 +79,7 @@ import numpy as np
 import tensorflow as tf
 
 from keras_gan import data, latent
+from keras_gan.gan import sampling_generator
 
 __all__ = [
     "CACHE_ENV",
@@ -912,8 +913,7 @@ def generate_images(
     n = int(n)
     if n < 1:
         raise EvaluationError(f"The number of samples must be positive, got {n}.")
-    inner = getattr(generator, "generator", None)
-    model = inner if isinstance(inner, keras.Model) else generator
+    model = sampling_generator(generator)
     if not isinstance(model, keras.Model) or not getattr(model, "inputs", None):
         raise EvaluationError(
             f"Expected a GAN or a generator keras.Model, got {type(generator).__name__}."
@@ -1161,7 +1161,7 @@ class EvaluationCallback(keras.callbacks.Callback):
     def on_train_begin(self, logs: dict | None = None) -> None:
         options: dict[str, Any] = {"data_dir": self.data_dir}
         if self.dataset is not None and (self.space is None or self.real_images is None):
-            generator = getattr(self.model, "generator", self.model)
+            generator = sampling_generator(self.model)
             options.update(
                 matching_data_options(self.dataset, generator.output_shape[1:], self.data_dir)
             )
@@ -1234,7 +1234,7 @@ class EvaluationCallback(keras.callbacks.Callback):
     def _save_best(self, epoch: int, values: dict[str, float]) -> None:
         if self.best_path is None:
             return
-        generator = getattr(self.model, "generator", self.model)
+        generator = sampling_generator(self.model)
         _atomic_write(self.best_path, lambda temp: generator.save(temp))
         _write_json(
             self.best_path.with_suffix(".json"),

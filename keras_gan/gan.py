@@ -34,7 +34,7 @@ from keras import ops
 from keras_gan import latent
 from keras_gan import losses as losses_module
 
-__all__ = ["GAN", "default_optimizer", "discriminator_accuracy"]
+__all__ = ["GAN", "default_optimizer", "discriminator_accuracy", "sampling_generator"]
 
 _SEED_STATE_KEY = "noise_seed_state"
 
@@ -105,6 +105,10 @@ class GAN(keras.Model):
             ``[z, label]``, the discriminator ``[image, label]``, ``fit`` expects
             ``(images, labels)`` batches, and each fake batch carries the real batch's labels
             so that fakes follow the data's class balance.
+        ema_momentum: keep ``generator_ema``, an exponential moving average of the generator's
+            variables, ``avg = m * avg + (1 - m) * w`` after every generator update (Yazici et
+            al. 2019), and sample from it (:attr:`sampling_generator`). BatchNorm moving
+            statistics are averaged like the weights. ``None``: no average.
     """
 
     def __init__(
@@ -115,6 +119,7 @@ class GAN(keras.Model):
         d_steps: int = 1,
         seed: int | None = None,
         num_classes: int | None = None,
+        ema_momentum: float | None = None,
         **kwargs: Any,
     ):
         super().__init__(**kwargs)
@@ -122,6 +127,8 @@ class GAN(keras.Model):
             raise ValueError(f"latent_dim must be positive, got {latent_dim}.")
         if int(d_steps) < 1:
             raise ValueError(f"d_steps must be at least 1, got {d_steps}.")
+        if ema_momentum is not None and not 0.0 <= float(ema_momentum) < 1.0:
+            raise ValueError(f"ema_momentum must lie in [0, 1), got {ema_momentum}.")
         self.generator = generator
         self.discriminator = discriminator
         self.latent_dim = int(latent_dim)
@@ -129,6 +136,8 @@ class GAN(keras.Model):
         self.seed = seed
         self.num_classes = int(num_classes) if num_classes else None
         self._check_conditional_inputs()
+        self.ema_momentum = None if ema_momentum is None else float(ema_momentum)
+        self.generator_ema = None if ema_momentum is None else _averaged_copy(generator)
         self.seed_generator = keras.random.SeedGenerator(seed, name="noise_seed")
         self.d_optimizer: keras.optimizers.Optimizer | None = None
         self.g_optimizer: keras.optimizers.Optimizer | None = None
@@ -269,9 +278,16 @@ class GAN(keras.Model):
         return trackers
 
     # ------------------------------------------------------------------ generation
+    @property
+    def sampling_generator(self) -> keras.Model:
+        """The generator to draw samples from: ``generator_ema`` (the moving average of the
+        generator's weights) when the GAN keeps one, else ``generator``."""
+        return self.generator if self.generator_ema is None else self.generator_ema
+
     def call(self, inputs: Any, training: bool = False) -> Any:
-        """Run the generator on noise ``z`` (or ``[z, labels]`` for a conditional GAN)."""
-        return self.generator(inputs, training=training)
+        """Run the sampling generator on noise ``z`` (or ``[z, labels]`` for a conditional
+        GAN)."""
+        return self.sampling_generator(inputs, training=training)
 
     def _generator_inputs(self, z: Any, labels: Any) -> Any:
         return [z, labels] if self.conditional else z
@@ -309,6 +325,7 @@ class GAN(keras.Model):
         latent_dim, seed)``, so a seed gives the same images everywhere) or the noise itself.
         ``labels`` (conditional GANs only) is one class for all or one per sample; by default
         the classes take turns. BatchNorm uses its moving statistics unless ``training=True``.
+        The samples come from :attr:`sampling_generator` (the weight average, if kept).
         """
         if isinstance(n_or_z, (int, np.integer)):
             if n_or_z < 0:
@@ -318,9 +335,10 @@ class GAN(keras.Model):
             z = np.asarray(n_or_z, dtype="float32")
         count = z.shape[0]
         label_array = self._labels_for(count, labels)
+        generator = self.sampling_generator
         outputs = [
             ops.convert_to_numpy(
-                self.generator(
+                generator(
                     self._generator_inputs(
                         z[start : start + batch_size],
                         None if label_array is None else label_array[start : start + batch_size],
@@ -482,7 +500,37 @@ class GAN(keras.Model):
                 self.gradient_penalty_tracker.update_state(d_result["gradient_penalty"])
         g_result = self.generator_step(batch_size, labels, global_batch_size)
         self.g_loss_tracker.update_state(g_result["per_example"])
+        if self.generator_ema is not None:
+            self.update_generator_average()
         return _step_logs(self.metrics)
+
+    def update_generator_average(self) -> None:
+        """``avg = m * avg + (1 - m) * w`` for every floating variable of ``generator_ema``
+        and its counterpart in ``generator`` (``m = ema_momentum``).
+
+        Under ``tf.distribute`` each device's copy is updated from its own replica's values,
+        the way Keras optimizers apply their updates.
+        """
+        momentum = self.ema_momentum
+        pairs = [
+            (average.value, ops.convert_to_tensor(variable))
+            for average, variable in zip(
+                self.generator_ema.weights, self.generator.weights, strict=True
+            )
+            if _is_floating(average)
+        ]
+
+        def blend(average: tf.Variable, value: Any) -> Any:
+            value = ops.cast(value, average.dtype)
+            return average.assign(momentum * average + (1.0 - momentum) * value)
+
+        def update_all(strategy: tf.distribute.Strategy, pairs: list) -> None:
+            for average, value in pairs:
+                strategy.extended.update(average, blend, args=(value,), group=False)
+
+        tf.__internal__.distribute.interim.maybe_merge_call(
+            update_all, tf.distribute.get_strategy(), pairs
+        )
 
     def test_step(self, data: Any) -> dict[str, Any]:
         """Both players' losses and D's outputs on held-out data, without updating anything."""
@@ -521,6 +569,7 @@ class GAN(keras.Model):
             "d_steps": self.d_steps,
             "seed": self.seed,
             "num_classes": self.num_classes,
+            "ema_momentum": self.ema_momentum,
         }
 
     @classmethod
@@ -531,6 +580,38 @@ class GAN(keras.Model):
                 config[key], custom_objects=custom_objects
             )
         return cls(**config)
+
+
+def sampling_generator(model: keras.Model) -> keras.Model:
+    """The network to draw samples from: a GAN's ``sampling_generator`` (its weight average if
+    it keeps one), the ``generator`` of other GAN models (keras.io style), else the model."""
+    for name in ("sampling_generator", "generator"):
+        network = getattr(model, name, None)
+        if isinstance(network, keras.Model):
+            return network
+    return model
+
+
+def _is_floating(variable: Any) -> bool:
+    return "float" in str(variable.dtype)
+
+
+def _averaged_copy(generator: keras.Model) -> keras.Model:
+    """A frozen copy of ``generator`` with the same variables' values, to hold their average."""
+    if not generator.built:
+        raise ValueError("ema_momentum needs a built generator (call it once, or build it).")
+    try:
+        copy = keras.models.clone_model(generator)
+    except Exception as error:
+        raise ValueError(
+            "ema_momentum needs a generator that keras.models.clone_model can copy "
+            f"(Functional, Sequential, or a subclass with get_config): {error}"
+        ) from None
+    if [tuple(v.shape) for v in copy.weights] != [tuple(v.shape) for v in generator.weights]:
+        raise ValueError("The generator's copy for ema_momentum does not have its variables.")
+    copy.set_weights(generator.get_weights())
+    copy.trainable = False
+    return copy
 
 
 def discriminator_accuracy(

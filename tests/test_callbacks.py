@@ -13,7 +13,7 @@ import tensorflow as tf
 from PIL import Image
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from keras_gan import GAN, callbacks, networks
+from keras_gan import GAN, callbacks, latent, networks
 
 LATENT = 8
 SHAPE = (8, 8, 1)
@@ -326,3 +326,22 @@ def test_callbacks_reject_bad_arguments(tmp_path):
         callbacks.TensorBoardLogger(tmp_path, update_freq=0)
     with pytest.raises(ValueError, match=r"\.keras"):
         callbacks.ExportGenerator(tmp_path / "generator.h5")
+
+
+def test_samples_and_export_come_from_the_generator_average(tmp_path):
+    generator, discriminator = networks.build("dcgan", SHAPE, LATENT, base_filters=4)
+    gan = GAN(generator, discriminator, latent_dim=LATENT, seed=1, ema_momentum=0.9)
+    gan.compile(keras.optimizers.Adam(1e-2), keras.optimizers.Adam(1e-2))
+    sample_grid = callbacks.SampleGrid(tmp_path / "samples", seed=0)
+    gan.fit(
+        dataset(blobs()),
+        epochs=1,
+        verbose=0,
+        callbacks=[sample_grid, callbacks.ExportGenerator(tmp_path / "generator.keras")],
+    )
+    z = sample_grid.noise
+    averaged = np.asarray(gan.generator_ema(z, training=False))
+    assert not np.allclose(np.asarray(gan.generator(z, training=False)), averaged, atol=1e-3)
+    exported = keras.saving.load_model(tmp_path / "generator.keras", safe_mode=True)
+    np.testing.assert_allclose(np.asarray(exported(z)), averaged, atol=1e-6)
+    np.testing.assert_array_equal(sample_grid.render(), latent.image_grid(averaged))

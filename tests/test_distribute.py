@@ -131,7 +131,9 @@ def networks():
 
 def train(strategy, data):
     with strategy.scope():
-        gan = ExampleNoiseGAN(*networks(), latent_dim=LATENT, d_steps=2, seed=0)
+        gan = ExampleNoiseGAN(
+            *networks(), latent_dim=LATENT, d_steps=2, seed=0, ema_momentum=0.5
+        )
         # Plain SGD: unlike Adam, its update is proportional to the gradient, so a wrong
         # reduction (e.g. a factor of the replica count) shows up in the weights.
         gan.compile(keras.optimizers.SGD(0.2), keras.optimizers.SGD(0.2), "non_saturating")
@@ -146,13 +148,18 @@ assert mirrored.num_replicas_in_sync == 2
 two, two_history = train(mirrored, data)
 
 errors = {}
-for name in ("generator", "discriminator"):
+for name in ("generator", "discriminator", "generator_ema"):
     for a, b in zip(getattr(one, name).weights, getattr(two, name).weights, strict=True):
         errors[f"{name}/{a.path}"] = float(np.max(np.abs(np.asarray(a) - np.asarray(b))))
 moved = float(np.max(np.abs(np.asarray(one.discriminator.weights[0]) - networks()[1].weights[0])))
+ema_gap = float(max(
+    np.max(np.abs(np.asarray(a) - np.asarray(b)))
+    for a, b in zip(two.generator.weights, two.generator_ema.weights, strict=True)
+))
 print(json.dumps({
     "errors": errors,
     "moved": moved,
+    "ema_gap": ema_gap,
     "iterations": steps(two),
     "history_one": one_history,
     "history_two": two_history,
@@ -163,9 +170,11 @@ print(json.dumps({
 
 def test_mirrored_two_replicas_match_one_device_for_the_same_global_batch(tmp_path):
     """Same global batches (including a partial 5 = 3 + 2 split), same per-example noise,
-    SGD: the weights after 6 steps (2 D updates each) agree, and so do the logged metrics."""
+    SGD: the weights after 6 steps (2 D updates each) agree, and so do the logged metrics and
+    the generator's moving average."""
     result = _run(_write(tmp_path, "mirrored_matches.py", MIRRORED_MATCHES_ONE_DEVICE))
     assert result["moved"] > 1e-3  # training really changed the weights
+    assert result["ema_gap"] > 1e-4  # the generator's average lags its weights (and matches)
     assert result["iterations"] == [12, 6]
     assert max(result["errors"].values()) < 1e-5, result["errors"]
     for name, values in result["history_one"].items():

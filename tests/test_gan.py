@@ -335,3 +335,76 @@ def test_conditional_mismatches_are_clear_errors():
         GAN(plain_g, plain_d, 2).generate(2, labels=1)
     with pytest.raises(ValueError, match="at least 2"):
         networks.build("mlp", (2,), 2, num_classes=1)
+
+
+# ------------------------------------------------------------------------------- weight average
+def ema_gan(momentum: float = 0.9) -> GAN:
+    generator, discriminator = networks.build("dcgan", SHAPE, LATENT, base_filters=4)
+    gan = GAN(generator, discriminator, latent_dim=LATENT, seed=3, ema_momentum=momentum)
+    gan.compile(keras.optimizers.Adam(1e-2), keras.optimizers.Adam(1e-2))
+    return gan
+
+
+def all_values(model: keras.Model) -> list[np.ndarray]:
+    return [np.array(v) for v in model.weights]
+
+
+def test_generator_average_is_the_exponential_moving_average_of_every_variable():
+    gan = ema_gan(momentum=0.9)
+    initial = all_values(gan.generator)
+    for a, b in zip(all_values(gan.generator_ema), initial, strict=True):
+        np.testing.assert_array_equal(a, b)  # the average starts at the initial weights
+    gan.fit(images(8), batch_size=8, epochs=1, verbose=0)
+    first = all_values(gan.generator)
+    expected = [0.9 * w0 + 0.1 * w1 for w0, w1 in zip(initial, first, strict=True)]
+    for average, want in zip(all_values(gan.generator_ema), expected, strict=True):
+        np.testing.assert_allclose(average, want, rtol=1e-5, atol=1e-7)
+    gan.fit(images(8, seed=1), batch_size=8, epochs=1, verbose=0)
+    second = all_values(gan.generator)
+    expected = [0.9 * e + 0.1 * w2 for e, w2 in zip(expected, second, strict=True)]
+    for average, want in zip(all_values(gan.generator_ema), expected, strict=True):
+        np.testing.assert_allclose(average, want, rtol=1e-5, atol=1e-7)
+    # BatchNorm moving statistics (non-trainable) are averaged too, and the copy never trains.
+    names = [v.path for v in gan.generator_ema.weights]
+    assert any("moving_mean" in name for name in names)
+    assert gan.generator_ema.trainable_weights == []
+    assert len(gan.g_optimizer.variables) == len(make_gan("dcgan").g_optimizer.variables)
+
+
+def test_samples_come_from_the_average():
+    gan = ema_gan()
+    gan.fit(images(16), batch_size=8, epochs=1, verbose=0)
+    z = np.random.default_rng(4).normal(size=(5, LATENT)).astype("float32")
+    assert gan.sampling_generator is gan.generator_ema
+    averaged = np.asarray(gan.generator_ema(z, training=False))
+    np.testing.assert_array_equal(gan.generate(z), averaged)
+    np.testing.assert_array_equal(np.asarray(gan(z)), averaged)
+    assert not np.allclose(np.asarray(gan.generator(z, training=False)), averaged)
+    plain = make_gan("dcgan")
+    assert plain.generator_ema is None and plain.sampling_generator is plain.generator
+
+
+def test_generator_average_saves_reloads_and_resumes_exactly(tmp_path):
+    gan = ema_gan(momentum=0.8)
+    gan.fit(images(16), batch_size=8, epochs=1, verbose=0)
+    path = tmp_path / "gan.keras"
+    gan.save(path)
+    restored = keras.saving.load_model(path, safe_mode=True)
+    assert restored.ema_momentum == 0.8
+    for a, b in zip(all_values(restored.generator_ema), all_values(gan.generator_ema), strict=True):
+        np.testing.assert_array_equal(a, b)
+    gan.fit(images(16), batch_size=8, epochs=1, verbose=0, shuffle=False)
+    restored.fit(images(16), batch_size=8, epochs=1, verbose=0, shuffle=False)
+    z = np.random.default_rng(5).normal(size=(4, LATENT)).astype("float32")
+    np.testing.assert_allclose(restored.generate(z), gan.generate(z), atol=1e-5)
+    # The exported sampling generator reloads on its own.
+    gan.sampling_generator.save(tmp_path / "generator.keras")
+    alone = keras.saving.load_model(tmp_path / "generator.keras", safe_mode=True)
+    np.testing.assert_allclose(np.asarray(alone(z)), gan.generate(z), atol=1e-6)
+
+
+def test_ema_momentum_is_validated():
+    generator, discriminator = networks.build("dcgan", SHAPE, LATENT, base_filters=4)
+    for bad in (1.0, -0.1, 1.5):
+        with pytest.raises(ValueError, match="ema_momentum"):
+            GAN(generator, discriminator, latent_dim=LATENT, ema_momentum=bad)
