@@ -264,7 +264,7 @@ def configurations(seed: int, override: dict | None = None) -> dict[str, Config]
     project = (
         f"keras_gan default: DCGAN (base_filters {options['base_filters']}, kernel "
         f"{options['kernel_size']}), Adam {settings.lr_d:g}/{settings.lr_g:g} (D/G), beta_1 "
-        f"{settings.beta1:g}, {settings.loss}"
+        f"{settings.beta1:g}, {settings.loss}, EMA of G {settings.ema_momentum or 'off'}"
     )
     if override:
         project += f", override {json.dumps(override)}"
