@@ -313,7 +313,7 @@ def cli(ctx: click.Context, resume_dir: Path | None, **settings: Any) -> int:
     samples/epoch_NNNN.png, logs/ (TensorBoard), history.csv and losses.png.
 
     DCGAN defaults: Adam 6e-4, beta_1 0.5, batch 64, z of 100, samples from a moving average
-    of G's weights (momentum 0.99), which halved the FID of the DCGAN paper's settings (Adam
+    of G's weights (momentum 0.99), which about halved the FID of the DCGAN paper's settings (Adam
     2e-4, batch 128, no average) at equal wall time (docs/benchmarks.md). The MLP GAN: Adam
     2e-4, beta_1 0.5, batch 64 (Goodfellow et al. 2014 used SGD schedules tuned to maxout
     networks); WGAN-GP (Gulrajani et al. 2017) Adam 1e-4, betas (0, 0.9), 5 critic steps.
