@@ -225,8 +225,8 @@ def project_precision() -> str:
 
 
 def project_config(seed: int, override: dict | None = None) -> training.TrainConfig:
-    """The resolved ``TrainConfig`` of ``train.py --dataset fashion_mnist``, with ``override``
-    (TrainConfig fields; ``network_options`` is merged) applied first."""
+    """The resolved ``TrainConfig`` of ``train.py --dataset fashion_mnist``, with the
+    ``override`` TrainConfig fields set before the defaults are filled in."""
     info = data.describe(DATASET)
     return training.TrainConfig(dataset=DATASET, seed=seed, **(override or {})).resolved(info)
 

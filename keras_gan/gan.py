@@ -517,7 +517,7 @@ class GAN(keras.Model):
             for average, variable in zip(
                 self.generator_ema.weights, self.generator.weights, strict=True
             )
-            if _is_floating(average)
+            if keras.backend.is_float_dtype(average.dtype)
         ]
 
         def blend(average: tf.Variable, value: Any) -> Any:
@@ -590,10 +590,6 @@ def sampling_generator(model: keras.Model) -> keras.Model:
         if isinstance(network, keras.Model):
             return network
     return model
-
-
-def _is_floating(variable: Any) -> bool:
-    return "float" in str(variable.dtype)
 
 
 def _averaged_copy(generator: keras.Model) -> keras.Model:

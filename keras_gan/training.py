@@ -81,7 +81,7 @@ logger = logging.getLogger("keras_gan.training")
 # DCGAN: Radford et al. 2016 (Sec. 4) used Adam with learning rate 2e-4 and beta_1 0.5,
 # mini-batches of 128 and z of 100 dimensions. The defaults keep beta_1 and z but train with
 # Adam 6e-4, batch 64 and a moving average of G's weights (momentum 0.99, Yazici et al. 2019):
-# at equal wall time on Fashion-MNIST this halves the FID of the paper's settings
+# at equal wall time on Fashion-MNIST this about halves the FID of the paper's settings
 # (docs/benchmarks.md, Quality). The paper's settings: --batch-size 128 --lr-d 2e-4 --lr-g 2e-4
 # --ema-momentum 0. MLP: Goodfellow et al. 2014 trained maxout networks with SGD and
 # hand-tuned momentum/learning-rate schedules that do not carry over to these ReLU/LeakyReLU
