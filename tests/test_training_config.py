@@ -1,0 +1,49 @@
+"""keras_gan.training.config: the names it offers match the registries, without TensorFlow."""
+
+import subprocess
+import sys
+
+import pytest
+
+from keras_gan import losses, networks, performance
+from keras_gan.networks import registry
+from keras_gan.training import config
+
+
+def test_choice_names_match_the_registries():
+    assert tuple(networks.available()) == config.ARCHITECTURES
+    assert config.architectures() == tuple(networks.available())
+    assert config.LOSSES == losses.NAMES
+    for alias in [*config.LOSS_ALIASES, "wgan-gp", "LSGAN", *losses.NAMES]:
+        assert config.canonical_loss(alias) == losses.get(alias).name
+    penalised = {name for name in losses.NAMES if losses.get(name).gradient_penalty_weight}
+    assert set(config.GRADIENT_PENALTY_LOSSES) == penalised
+    assert ("auto", *performance.PRECISIONS) == performance.PRECISION_CHOICES
+
+
+def test_registered_architectures_are_accepted(monkeypatch):
+    monkeypatch.setattr(registry, "_REGISTRY", dict(registry._REGISTRY))
+    networks.register("mine", networks.build_mlp_generator, networks.build_mlp_discriminator)
+    assert "mine" in config.architectures()
+    config.TrainConfig("mnist", arch="mine").validate()
+
+
+def test_unknown_names_are_one_line_training_errors():
+    with pytest.raises(config.TrainingError, match="Unknown loss 'nope'"):
+        config.TrainConfig("mnist", loss="nope").validate()
+    with pytest.raises(config.TrainingError, match="Unknown architecture 'resnet'; choose"):
+        config.TrainConfig("mnist", arch="resnet").validate()
+    with pytest.raises(config.TrainingError, match="dcgan cannot build images of size 30"):
+        config.TrainConfig("mnist", arch="dcgan", image_size=30).validate()
+
+
+def test_importing_the_config_does_not_import_tensorflow():
+    code = (
+        "import sys; import keras_gan.training.config as c; from keras_gan import training; "
+        "training.TrainConfig('mnist', precision='float32').resolved().validate(); "
+        "training.load_config, training.TrainingInterrupted, training.default_run_dir; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras')))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
