@@ -2,7 +2,7 @@
 noise and against a generator collapsed to one class in a real domain classifier's space, the
 evaluation callback inside fit, the classifier cache, InceptionV3 never downloaded, CLI errors."""
 
-import importlib.util
+import ast
 import json
 import os
 import subprocess
@@ -15,22 +15,13 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from keras_gan import GAN, data, evaluation, networks, training
+from keras_gan import GAN, data, evaluation, generation, latent, networks, training
 from keras_gan.callbacks import LossHistory
+from keras_gan.cli import evaluate as evaluate_cli
 
 REPO = Path(__file__).resolve().parents[1]
 EVALUATE_PY = REPO / "evaluate.py"
 ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "KERAS_GAN_OFFLINE": "1"}
-
-
-def load_evaluate_cli():
-    spec = importlib.util.spec_from_file_location("evaluate_cli", EVALUATE_PY)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-evaluate_cli = load_evaluate_cli()
 
 
 # ----------------------------------------------------------------------------- fixtures
@@ -236,6 +227,28 @@ def test_generate_images_from_a_gan_and_from_generator_models():
     )
     with pytest.raises(evaluation.EvaluationError, match="Expected a GAN"):
         evaluation.generate_images(object(), 5)
+
+
+def test_generate_images_are_run_generator_on_the_seeded_noise_and_cycling_labels():
+    """The one generation path: bit-identical to `generation.run_generator` on the same noise."""
+    conditional, _ = networks.build("dcgan", (28, 28, 1), 16, base_filters=8, num_classes=10)
+    z = latent.sample_noise(300, 16, 4)
+    expected = generation.run_generator(conditional, z, generation.cycling_labels(300, 10))
+    got = evaluation.generate_images(conditional, 300, seed=4)
+    assert got.dtype == np.float32 and np.array_equal(got, expected)
+
+
+def test_the_evaluation_package_never_imports_training():
+    package = Path(evaluation.__file__).parent
+    for path in package.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom):
+                names = [node.module or ""] + [f"{node.module}.{a.name}" for a in node.names]
+            elif isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            else:
+                continue
+            assert not any(name.startswith("keras_gan.training") for name in names), path
 
 
 # ----------------------------------------------------------------------------- callback

@@ -1,0 +1,197 @@
+"""`EvaluationCallback`: FID and KID every few epochs inside `fit`, keeping the best generator.
+
+The figures go to `logs` (so later callbacks record them) and, with `log_dir`, to
+TensorBoard; the generator with the lowest FID is saved atomically. See docs/evaluation.md.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from keras_gan.evaluation.classifier import domain_classifier
+from keras_gan.evaluation.features import FeatureSpace
+from keras_gan.evaluation.metrics import frechet_distance, kernel_distance
+from keras_gan.evaluation.reference import matching_data_options, reference_images
+from keras_gan.evaluation.scoring import generate_images
+from keras_gan.files import write_atomically, write_text_atomically
+from keras_gan.gan import sampling_generator
+
+__all__ = ["EvaluationCallback"]
+
+
+class EvaluationCallback(keras.callbacks.Callback):
+    """FID and KID every `every` epochs (and after the last one) during `gan.fit`.
+
+    Sets `logs["fid"]`, `logs["kid"]` and `logs["kid_std"]` in `on_epoch_end`, so callbacks
+    *after* it in the list (keras_gan's `LossHistory` and `TensorBoardLogger`, Keras's
+    `History`, `CSVLogger`, `TensorBoard`) record them: put it FIRST in the callbacks list.
+    (Keras's `CSVLogger` fixes its columns at the first epoch, so use `every=1` with it.)
+
+    The `n` samples are drawn from the same noise (`seed`) each time; with the default 2,000
+    FID is biased upwards compared to 10,000-sample figures, so compare epochs with each other,
+    not with `evaluate`. The feature space and the real features are computed once, at the
+    start of training.
+
+    Args:
+        dataset: the real data, for its domain classifier and reference images.
+        space: the feature space; the domain classifier of `dataset` (trained at the start if
+            not cached) when `None`.
+        real_images: the real images; `n` of `reference_images(dataset)` when `None`.
+        every: evaluate every this many epochs, and after the last one.
+        n: generated samples (and real images) per evaluation.
+        seed: the noise seed, the same at every evaluation.
+        directory: where to save the generator with the lowest FID so far, as
+            `generator_best.keras` with `generator_best.json` (epoch, FID, KID, feature space);
+            a later `fit` in the same directory and space only replaces it with a better one.
+        log_dir: write `epoch/fid` and `epoch/kid` scalars here (step = epochs completed);
+            give it a folder of its own (e.g. `run/logs/evaluation`), as TensorBoard follows
+            only the newest event file of a folder while it grows.
+        data_dir: passed to `keras_gan.data.load`.
+        kid_subsets: KID's number of subsets.
+        verbose: print each evaluation on stderr.
+    """
+
+    def __init__(
+        self,
+        dataset: str | os.PathLike | None = None,
+        *,
+        space: FeatureSpace | None = None,
+        real_images: np.ndarray | None = None,
+        every: int = 1,
+        n: int = 2000,
+        seed: int = 0,
+        directory: str | os.PathLike | None = None,
+        log_dir: str | os.PathLike | None = None,
+        data_dir: str | None = None,
+        kid_subsets: int = 50,
+        verbose: bool = True,
+    ) -> None:
+        super().__init__()
+        if int(every) < 1:
+            raise ValueError(f"every must be at least 1, got {every}.")
+        if int(n) < 2:
+            raise ValueError(f"n must be at least 2, got {n}.")
+        if space is None and dataset is None:
+            raise ValueError("Give a dataset (for its domain classifier) or a feature space.")
+        self.dataset = dataset
+        self.space = space
+        self.real_images = real_images
+        self.every = int(every)
+        self.n = int(n)
+        self.seed = seed
+        self.directory = None if directory is None else Path(directory)
+        self.log_dir = None if log_dir is None else Path(log_dir)
+        self.data_dir = data_dir
+        self.kid_subsets = int(kid_subsets)
+        self.verbose = verbose
+        self.best_fid = math.inf
+        self.history: list[dict[str, float]] = []
+        self._real_features: np.ndarray | None = None
+        self._writer: tf.summary.SummaryWriter | None = None
+
+    @property
+    def best_path(self) -> Path | None:
+        """`directory/generator_best.keras` (`None` without a directory)."""
+        return None if self.directory is None else self.directory / "generator_best.keras"
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        options: dict[str, Any] = {"data_dir": self.data_dir}
+        if self.dataset is not None and (self.space is None or self.real_images is None):
+            generator = sampling_generator(self.model)
+            options.update(
+                matching_data_options(self.dataset, generator.output_shape[1:], self.data_dir)
+            )
+        if self.space is None:
+            self.space = domain_classifier(self.dataset, verbose=self.verbose, **options)
+        if self._real_features is None:
+            real = self.real_images
+            if real is None:
+                real, _, _ = reference_images(self.dataset, self.n, seed=self.seed, **options)
+            self._real_features, _ = self.space.embed(real)
+        if self.log_dir is not None:
+            self._writer = tf.summary.create_file_writer(str(self.log_dir))
+        self._load_best()
+
+    def _load_best(self) -> None:
+        if self.best_path is None or not self.best_path.is_file():
+            return
+        with contextlib.suppress(OSError, ValueError, KeyError):
+            meta = json.loads(self.best_path.with_suffix(".json").read_text())
+            if meta["feature_space"] == self.space.name and meta["n"] == self.n:
+                self.best_fid = min(self.best_fid, float(meta["fid"]))
+
+    def _due(self, epoch: int) -> bool:
+        last = self.params.get("epochs") if self.params else None
+        return (epoch + 1) % self.every == 0 or (last is not None and epoch + 1 == last)
+
+    def evaluate_now(self) -> dict[str, float]:
+        """FID and KID of the model's generator now (used at the end of due epochs).
+
+        Returns:
+            `{"fid": ..., "kid": ..., "kid_std": ...}`.
+        """
+        images = generate_images(self.model, self.n, seed=self.seed)
+        self.space.check_images(images, "Generated images")
+        features, _ = self.space.embed(images)
+        kid, kid_std = kernel_distance(
+            self._real_features,
+            features,
+            num_subsets=self.kid_subsets,
+            subset_size=min(1000, self.n),
+            seed=self.seed,
+        )
+        return {
+            "fid": frechet_distance(self._real_features, features),
+            "kid": kid,
+            "kid_std": kid_std,
+        }
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        if not self._due(epoch):
+            return
+        values = self.evaluate_now()
+        if logs is not None:
+            logs.update(values)
+        self.history.append({"epoch": epoch + 1, **values})
+        if self._writer is not None:
+            with self._writer.as_default():
+                for name in ("fid", "kid"):
+                    tf.summary.scalar(f"epoch/{name}", values[name], step=epoch + 1)
+            self._writer.flush()
+        improved = values["fid"] < self.best_fid
+        if improved:
+            self.best_fid = values["fid"]
+            self._save_best(epoch + 1, values)
+        if self.verbose:
+            mark = " (best, saved)" if improved and self.best_path else ""
+            print(
+                f"epoch {epoch + 1}: FID {values['fid']:.3f}, KID {values['kid']:.5f} "
+                f"[{self.space.name}, n={self.n}]{mark}",
+                file=sys.stderr,
+                flush=True,
+            )
+
+    def _save_best(self, epoch: int, values: dict[str, float]) -> None:
+        if self.best_path is None:
+            return
+        generator = sampling_generator(self.model)
+        write_atomically(self.best_path, generator.save)
+        meta = {"epoch": epoch, **values, "feature_space": self.space.name, "n": self.n}
+        write_text_atomically(
+            self.best_path.with_suffix(".json"), json.dumps(meta, indent=2) + "\n"
+        )
+
+    def on_train_end(self, logs: dict | None = None) -> None:
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
