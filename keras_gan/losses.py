@@ -1,13 +1,11 @@
 """Adversarial losses, computed per example from the discriminator's raw outputs (logits).
 
-Every loss returns one value per example (shape ``(batch,)``) so that the caller can reduce
-it as ``sum / global_batch_size``, the reduction that keeps gradients right under
-``tf.distribute`` (see ``GAN.train_step``). All are written with ``softplus``/``relu`` on
-logits, never ``log(sigmoid(x))``, so they stay finite for any logit.
-
-Use them by name (``"minimax"``, ``"non_saturating"``, ``"least_squares"``, ``"wasserstein"``,
-``"hinge"``) through :func:`get`, or pass an instance, e.g.
-``Wasserstein(gradient_penalty_weight=5)``.
+Every loss returns one value per example (shape `(batch,)`) so that the caller can reduce it
+as `sum / global_batch_size`, the reduction that keeps gradients right under `tf.distribute`
+(see `GAN.train_step`). All are written with `softplus`/`relu` on logits, never
+`log(sigmoid(x))`, so they stay finite for any logit. Use them by name (`"minimax"`,
+`"non_saturating"`, `"least_squares"`, `"wasserstein"`, `"hinge"`) through `get`, or pass an
+instance, e.g. `Wasserstein(gradient_penalty_weight=5)`.
 """
 
 from __future__ import annotations
@@ -40,10 +38,10 @@ def _flat(logits: Any) -> Any:
 class AdversarialLoss:
     """Base class: the two players' per-example losses and how to read D's output.
 
-    Subclasses implement :meth:`discriminator_loss` and :meth:`generator_loss`.
-    ``score`` maps a raw D output to what the metrics report as D(x) (a probability for the
-    cross-entropy losses, the raw score otherwise) and ``decision_threshold`` is the score
-    that separates "real" from "fake" for the discriminator-accuracy metric.
+    Subclasses implement `discriminator_loss` and `generator_loss`. `score` maps a raw D
+    output to what the metrics report as D(x) (a probability for the cross-entropy losses, the
+    raw score otherwise) and `decision_threshold` is the score that separates "real" from
+    "fake" for the discriminator-accuracy metric.
     """
 
     name = "adversarial"
@@ -51,9 +49,23 @@ class AdversarialLoss:
     gradient_penalty_weight = 0.0
 
     def discriminator_loss(self, real_logits: Any, fake_logits: Any) -> Any:
+        """D's loss per example.
+
+        Args:
+            real_logits: D's raw outputs on real data, shape `(batch,)` or `(batch, 1)`.
+            fake_logits: D's raw outputs on generated data, the same shape.
+
+        Returns:
+            A float32 tensor of shape `(batch,)`.
+        """
         raise NotImplementedError
 
     def generator_loss(self, fake_logits: Any) -> Any:
+        """G's loss per example, from D's raw outputs `fake_logits` on generated data.
+
+        Returns:
+            A float32 tensor of shape `(batch,)`.
+        """
         raise NotImplementedError
 
     def score(self, logits: Any) -> Any:
@@ -122,8 +134,9 @@ class LeastSquares(AdversarialLoss):
 class Wasserstein(AdversarialLoss):
     """WGAN critic loss D(G(z)) - D(x) plus gradient penalty (Gulrajani et al. 2017, Alg. 1).
 
-    ``gradient_penalty_weight`` is lambda (10 in the paper); 0 gives the plain WGAN loss
-    (Arjovsky et al. 2017), which then needs weight clipping or spectral normalisation.
+    Args:
+        gradient_penalty_weight: lambda (10 in the paper); 0 gives the plain WGAN loss
+            (Arjovsky et al. 2017), which then needs weight clipping or spectral normalisation.
     """
 
     name = "wasserstein"
@@ -166,7 +179,20 @@ NAMES: tuple[str, ...] = tuple(_BY_NAME)
 
 
 def get(identifier: str | AdversarialLoss | dict) -> AdversarialLoss:
-    """The loss for a name (see ``NAMES``), a serialized config, or an instance (returned as is)."""
+    """The adversarial loss for a name, a serialized config or an instance.
+
+    Args:
+        identifier: a name from `NAMES` (or an alias such as `"lsgan"`, `"wgan-gp"`), a config
+            from `keras.saving.serialize_keras_object`, or an `AdversarialLoss` (returned as
+            is).
+
+    Returns:
+        An `AdversarialLoss`.
+
+    Raises:
+        ValueError: for an unknown name or a config of something else.
+        TypeError: for any other kind of value.
+    """
     if isinstance(identifier, AdversarialLoss):
         return identifier
     if isinstance(identifier, dict):
@@ -187,11 +213,20 @@ def get(identifier: str | AdversarialLoss | dict) -> AdversarialLoss:
 
 
 def gradient_penalty(critic: Callable[[Any], Any], real: Any, fake: Any, interpolation: Any) -> Any:
-    """Per-example (||grad_x critic(x_hat)||_2 - 1)^2 at x_hat = a*real + (1-a)*fake.
+    """The WGAN-GP penalty (||grad_x critic(x_hat)||_2 - 1)^2 at x_hat = a*real + (1-a)*fake.
 
-    ``interpolation`` holds one coefficient a ~ U[0, 1] per example (Gulrajani et al. 2017,
-    Alg. 1, line 6). Call it inside the discriminator's gradient tape: the penalty is itself
-    differentiated with respect to the critic's weights.
+    Gulrajani et al. 2017, Alg. 1, lines 6-7. Call it inside the discriminator's gradient
+    tape: the penalty is itself differentiated with respect to the critic's weights.
+
+    Args:
+        critic: the discriminator as a function of images (with a conditional one's labels
+            bound, e.g. by a lambda).
+        real: a batch of real images.
+        fake: a batch of generated images of the same shape.
+        interpolation: one coefficient a ~ U[0, 1] per example, shape `(batch,)`.
+
+    Returns:
+        The penalty per example, float32 of shape `(batch,)`.
     """
     real = ops.cast(real, "float32")
     fake = ops.cast(fake, "float32")

@@ -1,4 +1,4 @@
-"""keras_gan.callbacks used from user code: ``gan.fit(dataset, callbacks=[...])``."""
+"""keras_gan.callbacks used from user code: `gan.fit(dataset, callbacks=[...])`."""
 
 import csv
 import json
@@ -13,7 +13,7 @@ import tensorflow as tf
 from PIL import Image
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from keras_gan import GAN, callbacks, latent, networks
+from keras_gan import GAN, callbacks, checkpoints, files, latent, networks
 
 LATENT = 8
 SHAPE = (8, 8, 1)
@@ -59,7 +59,7 @@ def tensor_steps(log_dir: Path, tag: str) -> list[int]:
 
 
 class StopAt(keras.callbacks.Callback):
-    """Calls ``action(model)`` at the end of one global batch number (1-based)."""
+    """Calls `action(model)` at the end of one global batch number (1-based)."""
 
     def __init__(self, batch_number: int, action) -> None:
         super().__init__()
@@ -115,7 +115,7 @@ def test_all_callbacks_from_user_code(tmp_path):
     assert image[0] == b"82" and image[1] == b"82"  # width, height, then the PNG
     assert len(list((tmp_path / "logs").iterdir())) == 1  # one event file for both callbacks
 
-    latest = callbacks.latest_checkpoint(tmp_path / "checkpoints")
+    latest = checkpoints.latest_checkpoint(tmp_path / "checkpoints")
     assert (latest.epochs_completed, latest.step, latest.end_of_epoch) == (2, 8, True)
     assert checkpoint.last_checkpoint == latest
     generator = keras.saving.load_model(tmp_path / "generator.keras", safe_mode=True)
@@ -166,7 +166,7 @@ def test_checkpoints_every_n_steps_keep_the_newest(tmp_path):
     checkpoint = callbacks.TrainingCheckpoint(tmp_path, every_steps=3, keep=2)
     make_gan().fit(dataset(blobs()), epochs=2, verbose=0, shuffle=False, callbacks=[checkpoint])
     # Steps 3 and 6 mid-epoch, 4 and 8 at epoch ends; the newest two remain.
-    found = callbacks.find_checkpoints(tmp_path)
+    found = checkpoints.find_checkpoints(tmp_path)
     assert [(c.step, c.epochs_completed, c.end_of_epoch) for c in found] == [
         (6, 1, False),
         (8, 2, True),
@@ -187,12 +187,12 @@ def test_latest_checkpoint_skips_partial_temporary_and_damaged_files(tmp_path):
         shuffle=False,
         callbacks=[callbacks.TrainingCheckpoint(tmp_path, every_steps=2)],
     )
-    good = callbacks.latest_checkpoint(tmp_path)
+    good = checkpoints.latest_checkpoint(tmp_path)
     assert good.step == 4
     archive = good.path.read_bytes()
     # A kill during the .keras write leaves a temporary file; between the .keras and the JSON
     # an archive without metadata; a torn write a truncated archive with metadata.
-    (tmp_path / f"{callbacks.TEMP_PREFIX}123-abc-ckpt-000000009.keras").write_bytes(archive[:100])
+    (tmp_path / f"{files.TEMP_PREFIX}123-abc-ckpt-000000009.keras").write_bytes(archive[:100])
     (tmp_path / "ckpt-000000010.keras").write_bytes(archive)
     (tmp_path / "ckpt-000000011.keras").write_bytes(archive[: len(archive) // 2])
     metadata = json.loads(good.metadata_path.read_text())
@@ -205,8 +205,8 @@ def test_latest_checkpoint_skips_partial_temporary_and_damaged_files(tmp_path):
     metadata.update(file="ckpt-000000013.keras", step=13)
     (tmp_path / "ckpt-000000013.json").write_text(json.dumps(metadata))
 
-    assert callbacks.latest_checkpoint(tmp_path) == good
-    assert not callbacks.is_complete_keras_file(tmp_path / "ckpt-000000011.keras")
+    assert checkpoints.latest_checkpoint(tmp_path) == good
+    assert not files.is_complete_keras_file(tmp_path / "ckpt-000000011.keras")
     gan = keras.saving.load_model(good.path, safe_mode=True)
     assert int(gan.g_optimizer.iterations) == 4
 
@@ -219,21 +219,21 @@ def test_latest_checkpoint_skips_partial_temporary_and_damaged_files(tmp_path):
         shuffle=False,
         callbacks=[callbacks.TrainingCheckpoint(tmp_path, every_steps=2)],
     )
-    assert [c.step for c in callbacks.find_checkpoints(tmp_path)] == [4, 6, 8]
-    assert callbacks.latest_checkpoint(tmp_path).step == 8
+    assert [c.step for c in checkpoints.find_checkpoints(tmp_path)] == [4, 6, 8]
+    assert checkpoints.latest_checkpoint(tmp_path).step == 8
     assert not list(tmp_path.glob(".tmp-*")) and not list(tmp_path.glob("ckpt-00000001[013]*"))
 
 
 def test_write_atomically_keeps_the_old_file_when_writing_fails(tmp_path):
     target = tmp_path / "file.txt"
-    callbacks.write_atomically(target, lambda temp: temp.write_text("old"))
+    files.write_atomically(target, lambda temp: temp.write_text("old"))
 
     def fail(temp: Path) -> None:
         temp.write_text("half")
         raise OSError("disk full")
 
     with pytest.raises(OSError, match="disk full"):
-        callbacks.write_atomically(target, fail)
+        files.write_atomically(target, fail)
     assert target.read_text() == "old"
     assert os.listdir(tmp_path) == ["file.txt"]
 
@@ -264,7 +264,7 @@ def test_stop_mid_epoch_saves_checkpoint_and_generator(tmp_path, how):
     assert signal.getsignal(signal.SIGINT) is handler_before
     assert checkpoint.interrupted
     assert int(gan.g_optimizer.iterations) == 6  # stopped right after the step it was asked in
-    latest = callbacks.latest_checkpoint(tmp_path / "checkpoints")
+    latest = checkpoints.latest_checkpoint(tmp_path / "checkpoints")
     assert (latest.epochs_completed, latest.step, latest.end_of_epoch) == (1, 6, False)
     assert (tmp_path / "generator.keras").is_file()
     # The cut-short second epoch is logged nowhere as an epoch.
@@ -292,7 +292,7 @@ def test_resume_continues_counts_epochs_and_history(tmp_path):
     with history_path.open("a") as stream:
         stream.write("1,9,9,9,9,9\n")
 
-    latest = callbacks.latest_checkpoint(checkpoint_dir)
+    latest = checkpoints.latest_checkpoint(checkpoint_dir)
     gan = keras.saving.load_model(latest.path, safe_mode=True)
     assert int(gan.d_optimizer.iterations) == int(gan.g_optimizer.iterations) == 4
     gan.fit(
@@ -345,3 +345,32 @@ def test_samples_and_export_come_from_the_generator_average(tmp_path):
     exported = keras.saving.load_model(tmp_path / "generator.keras", safe_mode=True)
     np.testing.assert_allclose(np.asarray(exported(z)), averaged, atol=1e-6)
     np.testing.assert_array_equal(sample_grid.render(), latent.image_grid(averaged))
+
+
+def test_latest_checkpoint_accepts_a_run_directory(tmp_path):
+    make_gan().fit(
+        dataset(blobs()),
+        epochs=1,
+        verbose=0,
+        shuffle=False,
+        callbacks=[checkpoints.TrainingCheckpoint(tmp_path / "checkpoints")],
+    )
+    latest = checkpoints.latest_checkpoint(tmp_path)
+    assert latest == checkpoints.latest_checkpoint(tmp_path / "checkpoints")
+    assert (latest.step, latest.epochs_completed) == (4, 1)
+    assert checkpoints.TrainingCheckpoint is callbacks.TrainingCheckpoint
+
+
+def test_conditional_sample_grid_has_one_row_per_class(tmp_path):
+    generator, discriminator = networks.build(
+        "mlp", SHAPE, LATENT, num_classes=3, generator_hidden=(16,), discriminator_hidden=(16,)
+    )
+    gan = GAN(generator, discriminator, latent_dim=LATENT, seed=1, num_classes=3)
+    sample_grid = callbacks.SampleGrid(tmp_path, num_samples=16, seed=0)
+    sample_grid.set_model(gan)
+    sample_grid.on_train_begin()
+    per_class = latent.grid_shape(16)[1]
+    noise = np.tile(sample_grid.noise[:per_class], (3, 1))
+    labels = np.repeat(np.arange(3), per_class)
+    expected = latent.image_grid(gan.generate(noise, labels=labels), cols=per_class)
+    np.testing.assert_array_equal(sample_grid.render(), expected)
