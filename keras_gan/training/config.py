@@ -1,0 +1,376 @@
+"""The settings of a training run (`TrainConfig`), their defaults and the names offered as choices.
+
+Imports neither TensorFlow nor Keras, so a command line can list its choices and check its
+flags quickly; the few checks that need Keras (a DCGAN's image size, the "auto" precision)
+import it when they run. The defaults and their sources are described in docs/training.md.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+import secrets
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from keras_gan.errors import check_integer, is_integer
+from keras_gan.files import write_text_atomically
+from keras_gan.training.exceptions import TrainingError
+
+if TYPE_CHECKING:
+    from keras_gan.data import DatasetInfo
+
+__all__ = [
+    "ARCHITECTURES",
+    "ARCHITECTURE_DEFAULTS",
+    "GRADIENT_PENALTY_LOSSES",
+    "JIT_COMPILE_CHOICES",
+    "LEGACY_PRECISION",
+    "LOSSES",
+    "LOSS_ALIASES",
+    "LOSS_DEFAULTS",
+    "PRECISIONS",
+    "PRECISION_CHOICES",
+    "RESUME_OVERRIDES",
+    "SAMPLE_IMAGES",
+    "SAMPLE_POINTS",
+    "STRATEGIES",
+    "TrainConfig",
+    "architectures",
+    "canonical_loss",
+]
+
+# ---------------------------------------------------------------------- names offered as choices
+# The built-in entries of the `keras_gan.networks` and `keras_gan.losses` registries;
+# tests/test_training_config.py checks that they match.
+ARCHITECTURES: tuple[str, ...] = ("dcgan", "mlp")
+LOSSES: tuple[str, ...] = ("minimax", "non_saturating", "least_squares", "wasserstein", "hinge")
+LOSS_ALIASES: dict[str, str] = {"lsgan": "least_squares", "wgan_gp": "wasserstein"}
+GRADIENT_PENALTY_LOSSES: tuple[str, ...] = ("wasserstein",)  # the DCGAN critic gets layer norm
+# The settings of `keras_gan.performance`.
+PRECISIONS: tuple[str, ...] = ("float32", "mixed_bfloat16", "mixed_float16")
+PRECISION_CHOICES: tuple[str, ...] = ("auto", *PRECISIONS)
+JIT_COMPILE_CHOICES: tuple[str, ...] = ("auto", "on", "off")
+STRATEGIES: tuple[str, ...] = ("default", "mirrored", "multiworker", "tpu")
+
+# ---------------------------------------------------------------------- defaults
+# DCGAN: Radford et al. 2016 (Sec. 4), but Adam 6e-4, batch 64 and a weight average of G
+# (Yazici et al. 2019), which about halve the FID at equal wall time. MLP: the fully connected
+# GAN of common reference code (Adam 2e-4, beta_1 0.5). Sources in docs/training.md.
+ARCHITECTURE_DEFAULTS: dict[str, dict[str, Any]] = {
+    "dcgan": {
+        "epochs": 25,
+        "batch_size": 64,
+        "latent_dim": 100,
+        "lr_d": 6e-4,
+        "lr_g": 6e-4,
+        "beta1": 0.5,
+        "beta2": 0.999,
+        "d_steps": 1,
+        "ema_momentum": 0.99,
+    },
+    "mlp": {
+        "epochs": 100,
+        "batch_size": 64,
+        "latent_dim": 100,
+        "lr_d": 2e-4,
+        "lr_g": 2e-4,
+        "beta1": 0.5,
+        "beta2": 0.999,
+        "d_steps": 1,
+        "ema_momentum": 0.0,
+    },
+}
+
+# WGAN-GP (Gulrajani et al. 2017, Alg. 1): Adam(1e-4, beta_1=0, beta_2=0.9), 5 critic steps
+# per generator step.
+LOSS_DEFAULTS: dict[str, dict[str, Any]] = {
+    "wasserstein": {"lr_d": 1e-4, "lr_g": 1e-4, "beta1": 0.0, "beta2": 0.9, "d_steps": 5},
+}
+
+# Settings a resumed run may change; the others define the model and its data.
+RESUME_OVERRIDES = frozenset(
+    {
+        "epochs",
+        "steps_per_epoch",
+        "sample_every",
+        "checkpoint_every",
+        "keep_checkpoints",
+        "log_every",
+        "data_dir",
+        "jit_compile",
+        "steps_per_execution",
+        "strategy",
+        "deterministic",
+    }
+)
+LEGACY_PRECISION = "float32"  # the precision of config files written before the setting existed
+SAMPLE_IMAGES = 64  # an 8 x 8 grid
+SAMPLE_POINTS = 1000  # enough generated points to see the shape of a 2-D distribution
+
+_DEFAULTED = tuple(ARCHITECTURE_DEFAULTS["dcgan"])
+_POSITIVE_INTS = (
+    "epochs",
+    "batch_size",
+    "latent_dim",
+    "d_steps",
+    "image_size",
+    "num_examples",
+    "steps_per_epoch",
+    "sample_every",
+    "num_samples",
+    "checkpoint_every",
+    "keep_checkpoints",
+    "log_every",
+    "steps_per_execution",
+)
+
+
+def architectures() -> tuple[str, ...]:
+    """The architecture names a run may use, sorted.
+
+    The built-in `ARCHITECTURES`, plus any registered with `keras_gan.networks.register`
+    (looked up only when `keras_gan.networks` has been imported, which registering needs).
+
+    Returns:
+        A tuple of names.
+    """
+    networks = sys.modules.get("keras_gan.networks")
+    return tuple(networks.available()) if networks is not None else ARCHITECTURES
+
+
+def canonical_loss(name: str) -> str | None:
+    """The registry name of a loss name or alias (`"wgan-gp"` -> `"wasserstein"`).
+
+    Args:
+        name: a loss name, in any case, with `-` or `_`.
+
+    Returns:
+        One of `LOSSES`, or `None` for an unknown name.
+    """
+    key = name.strip().lower().replace("-", "_")
+    key = LOSS_ALIASES.get(key, key)
+    return key if key in LOSSES else None
+
+
+def _check_loss(loss: Any) -> str:
+    if not isinstance(loss, str):
+        raise TrainingError(f"A loss must be a name, got {type(loss).__name__}.")
+    name = canonical_loss(loss)
+    if name is None:
+        raise TrainingError(
+            f"Unknown loss {loss!r}; choose one of {', '.join(LOSSES)} "
+            "or pass a keras_gan.losses.AdversarialLoss instance."
+        )
+    return name
+
+
+def _check_choice(name: str, value: Any, allowed: tuple[str, ...]) -> None:
+    if value not in allowed:
+        raise TrainingError(f"{name} must be one of {', '.join(allowed)}, got {value!r}.")
+
+
+@dataclasses.dataclass
+class TrainConfig:
+    """Every setting of a training run; `config.json` is this as JSON.
+
+    `None` means "the default": the loss's (`LOSS_DEFAULTS`), else the architecture's
+    (`ARCHITECTURE_DEFAULTS`) for the optimisation settings; the dataset's own size and
+    channels for `image_size` and `channels`; `dcgan` for images and `mlp` for points for
+    `arch`; a random seed (recorded) for `seed`; `runs/<dataset>-<arch>-<time>` for `run_dir`;
+    64 images or 1000 points for `num_samples` (the fixed noise of the sample pictures).
+    `conditional` trains a class-conditional GAN on a labelled dataset; `image_shape` and (for
+    conditional runs) `num_classes` are filled in from the data when the run starts.
+
+    `precision` is one of `PRECISION_CHOICES` ("auto" is resolved by
+    `keras_gan.performance.recommended_precision` and recorded when the run starts);
+    `jit_compile` is "auto", "on" or "off" (XLA); `steps_per_execution` train steps run per
+    compiled call; `strategy` is one of `STRATEGIES`. `batch_size` is the global batch, split
+    over the strategy's replicas. `deterministic` turns on TensorFlow's op determinism.
+    """
+
+    dataset: str
+    arch: str | None = None
+    loss: str = "non_saturating"
+    epochs: int | None = None
+    batch_size: int | None = None
+    latent_dim: int | None = None
+    d_steps: int | None = None
+    lr_d: float | None = None
+    lr_g: float | None = None
+    beta1: float | None = None
+    beta2: float | None = None
+    ema_momentum: float | None = None
+    image_size: int | None = None
+    channels: int | None = None
+    num_examples: int | None = None
+    steps_per_epoch: int | None = None
+    seed: int | None = None
+    run_dir: str | None = None
+    sample_every: int = 1
+    num_samples: int | None = None
+    checkpoint_every: int | None = None
+    keep_checkpoints: int = 3
+    log_every: int = 10
+    data_dir: str | None = None
+    network_options: dict[str, Any] = dataclasses.field(default_factory=dict)
+    conditional: bool = False
+    image_shape: tuple[int, ...] | None = None
+    num_classes: int | None = None
+    precision: str = "auto"
+    jit_compile: str = "auto"
+    steps_per_execution: int = 1
+    strategy: str = "default"
+    deterministic: bool = False
+
+    # -- checking
+    def validate(self) -> None:
+        """Check every setting (`None` is always fine).
+
+        Raises:
+            TrainingError: for the first bad setting, in one line.
+        """
+        if not isinstance(self.dataset, str) or not self.dataset.strip():
+            raise TrainingError("dataset must be a dataset name, a folder or an .npz/.npy file.")
+        if self.arch is not None and self.arch not in architectures():
+            raise TrainingError(
+                f"Unknown architecture {self.arch!r}; choose one of {', '.join(architectures())}."
+            )
+        _check_loss(self.loss)
+        for name in _POSITIVE_INTS:
+            if getattr(self, name) is not None:
+                check_integer(name, getattr(self, name), error=TrainingError)
+        for name in ("lr_d", "lr_g"):
+            value = getattr(self, name)
+            if value is not None and not (isinstance(value, int | float) and 0 < value < math.inf):
+                raise TrainingError(f"{name} must be a positive number, got {value!r}.")
+        for name in ("beta1", "beta2", "ema_momentum"):
+            value = getattr(self, name)
+            if value is not None and not (isinstance(value, int | float) and 0 <= value < 1):
+                raise TrainingError(f"{name} must be in [0, 1), got {value!r}.")
+        if self.channels is not None and self.channels not in (1, 3):
+            raise TrainingError(f"channels must be 1 or 3, got {self.channels!r}.")
+        if self.seed is not None:
+            check_integer("seed", self.seed, minimum=0, error=TrainingError)
+        if not isinstance(self.network_options, dict) or not all(
+            isinstance(key, str) for key in self.network_options
+        ):
+            raise TrainingError("network_options must map option names to values.")
+        if self.arch == "dcgan" and is_integer(self.image_size):
+            from keras_gan.networks import dcgan_start_size  # Keras: only for this check
+
+            try:
+                dcgan_start_size(self.image_size)
+            except ValueError as error:
+                raise TrainingError(str(error)) from None
+        _check_choice("precision", self.precision, PRECISION_CHOICES)
+        _check_choice("strategy", self.strategy, STRATEGIES)
+        _check_choice("jit_compile", self.jit_compile, JIT_COMPILE_CHOICES)
+        if not isinstance(self.deterministic, bool):
+            raise TrainingError(f"deterministic must be true or false, got {self.deterministic!r}.")
+
+    def resolved(self, info: DatasetInfo | None = None) -> TrainConfig:
+        """A copy with every default filled in.
+
+        Args:
+            info: what `keras_gan.data.describe` says about the data, when known; it decides
+                the default architecture, `image_shape` and (conditional runs) `num_classes`.
+
+        Returns:
+            A new `TrainConfig`; "auto" precision becomes the machine's recommended one.
+        """
+        is_points = info is not None and not info.is_image
+        arch = self.arch or ("mlp" if is_points else "dcgan")
+        loss = _check_loss(self.loss)
+        defaults = {**ARCHITECTURE_DEFAULTS.get(arch, ARCHITECTURE_DEFAULTS["dcgan"])}
+        defaults.update(LOSS_DEFAULTS.get(loss, {}))
+        filled = {name: defaults[name] for name in _DEFAULTED if getattr(self, name) is None}
+        options = dict(self.network_options)
+        if arch == "dcgan" and loss in GRADIENT_PENALTY_LOSSES:
+            options.setdefault("normalization", "layer")  # batch norm breaks the penalty
+        seed = self.seed if self.seed is not None else secrets.randbelow(2**31)
+        num_samples = self.num_samples
+        if num_samples is None:
+            num_samples = SAMPLE_POINTS if is_points else SAMPLE_IMAGES
+        image_shape, num_classes = self.image_shape, self.num_classes
+        if info is not None:
+            image_shape = tuple(int(dim) for dim in info.element_shape)
+            if self.conditional:
+                if not info.num_classes:
+                    raise TrainingError(
+                        f"{self.dataset} has no class labels; a conditional GAN needs a labelled "
+                        "dataset (e.g. mnist, fashion_mnist, cifar10, a folder of class "
+                        "subfolders, an .npz with labels)."
+                    )
+                num_classes = int(info.num_classes)
+        precision = self.precision
+        if precision == "auto":
+            from keras_gan.performance import recommended_precision  # TensorFlow: asks devices
+
+            precision = recommended_precision()
+        return dataclasses.replace(
+            self,
+            arch=arch,
+            loss=loss,
+            seed=seed,
+            num_samples=num_samples,
+            network_options=options,
+            image_shape=image_shape,
+            num_classes=num_classes,
+            precision=precision,
+            **filled,
+        )
+
+    # -- serialisation
+    def to_dict(self) -> dict[str, Any]:
+        """The settings as JSON-ready values."""
+        values = dataclasses.asdict(self)
+        if values["image_shape"] is not None:
+            values["image_shape"] = list(values["image_shape"])
+        return values
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> TrainConfig:
+        """The inverse of `to_dict`.
+
+        Raises:
+            TrainingError: for unknown keys (never silently dropped) or a missing dataset.
+        """
+        known = {field.name for field in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise TrainingError(f"Unknown setting(s) in config: {', '.join(unknown)}.")
+        if "dataset" not in values:
+            raise TrainingError("The config has no dataset.")
+        values = dict(values)
+        if values.get("image_shape") is not None:
+            values["image_shape"] = tuple(values["image_shape"])
+        return cls(**values)
+
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write the settings as JSON, atomically; returns `path`."""
+        return write_text_atomically(path, json.dumps(self.to_dict(), indent=2) + "\n")
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> TrainConfig:
+        """Read settings written by `save`.
+
+        A file without `precision` (written before the setting existed) is a float32 run.
+
+        Raises:
+            TrainingError: when the file cannot be read or holds bad settings.
+        """
+        try:
+            values = json.loads(Path(path).read_text())
+        except (OSError, ValueError) as error:
+            raise TrainingError(f"Cannot read {path}: {error}") from None
+        if not isinstance(values, dict):
+            raise TrainingError(f"{path} does not hold a settings object.")
+        values.setdefault("precision", LEGACY_PRECISION)
+        try:
+            return cls.from_dict(values)
+        except TypeError as error:  # e.g. a setting of the wrong JSON type
+            raise TrainingError(f"{path} holds bad settings: {error}") from None

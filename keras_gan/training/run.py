@@ -1,0 +1,371 @@
+"""A training run: check everything, write the run directory, fit, and resume.
+
+The data order, what is saved on Ctrl-C or SIGTERM and how a run resumes are described in
+docs/training.md.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+import re
+import signal
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import keras
+import tensorflow as tf
+
+from keras_gan import data, performance
+from keras_gan.callbacks import StopOnNonFinite
+from keras_gan.checkpoints import (
+    CheckpointInfo,
+    TrainingCheckpoint,
+    find_checkpoints,
+    latest_checkpoint,
+    training_step,
+)
+from keras_gan.files import TEMP_PREFIX, remove_temporary_files
+from keras_gan.gan import GAN
+from keras_gan.run_dir import RunPaths
+from keras_gan.training.build import (
+    build_callbacks,
+    build_gan,
+    load_gan,
+    precision_policy,
+    real_points,
+    sample_noise,
+)
+from keras_gan.training.config import RESUME_OVERRIDES, TrainConfig
+from keras_gan.training.exceptions import (
+    TrainingDivergedError,
+    TrainingError,
+    TrainingInterrupted,
+)
+from keras_gan.training.runs import check_writable, default_run_dir, load_config
+
+__all__ = ["resume", "train"]
+
+logger = logging.getLogger("keras_gan.training")
+
+
+# ------------------------------------------------------------------------------- data
+def _describe(config: TrainConfig) -> data.DatasetInfo:
+    return data.describe(
+        config.dataset,
+        image_size=config.image_size,
+        channels=config.channels,
+        data_dir=config.data_dir,
+        num_examples=config.num_examples,
+    )
+
+
+def _load_data(config: TrainConfig, start_epoch: int | None = None) -> Any:
+    return data.load(
+        config.dataset,
+        batch_size=config.batch_size,
+        image_size=config.image_size,
+        channels=config.channels,
+        with_labels=config.conditional,
+        shuffle=True,
+        seed=config.seed,
+        drop_remainder=True,
+        data_dir=config.data_dir,
+        num_examples=config.num_examples,
+        start_epoch=start_epoch,
+    )
+
+
+def _data_stream(
+    config: TrainConfig, info: data.DatasetInfo, initial_epoch: int
+) -> tuple[Any, int | None]:
+    """What `fit` reads, and the steps of an epoch.
+
+    One endless stream of seeded passes over the data (each pass in a new order that depends
+    only on the seed and the pass), started at epoch `initial_epoch`'s place in it, so that
+    epoch `e` always sees the same batches: an epoch is one pass, or `steps_per_epoch` batches
+    of the stream. `data.load(start_epoch=...)` finds the place (an image folder without
+    decoding the passes before it). Data of unknown length is read one pass per epoch.
+    """
+    per_pass = info.batches_per_epoch(config.batch_size)
+    steps = config.steps_per_epoch or per_pass
+    if steps is None:
+        return _load_data(config), None
+    if not per_pass:
+        return _load_data(config, start_epoch=0).skip(initial_epoch * steps), steps
+    start_pass, skipped = divmod(initial_epoch * steps, per_pass)
+    stream = _load_data(config, start_epoch=start_pass)
+    if skipped:
+        logger.info("Data order: skipping %d batches into pass %d.", skipped, start_pass + 1)
+        stream = stream.skip(skipped)
+    return stream, steps
+
+
+# ------------------------------------------------------------------------------- checks
+def _make_strategy(name: str) -> tf.distribute.Strategy:
+    try:
+        return performance.make_strategy(name)
+    except ValueError as error:
+        raise TrainingError(str(error)) from None
+
+
+def _seed_everything(config: TrainConfig) -> None:
+    """Seed Python, NumPy, TensorFlow and Keras from `config.seed`.
+
+    With `deterministic`, also turn on TensorFlow's op determinism, for the rest of the
+    process (it cannot be undone).
+    """
+    keras.utils.set_random_seed(config.seed)
+    if config.deterministic:
+        tf.config.experimental.enable_op_determinism()
+
+
+def _refuse_to_start_over(paths: RunPaths) -> None:
+    """Refuse a resume that would start over and hide damaged checkpoints or a generator.
+
+    A resume without a complete checkpoint starts the run over in its folder.
+    """
+    damaged = find_checkpoints(paths.checkpoints)
+    if damaged:
+        raise TrainingError(
+            f"{paths.root} has {len(damaged)} checkpoint(s) but none is complete (e.g. "
+            f"{damaged[-1].path.name} is damaged), so resuming would start the run over; move "
+            f"{paths.checkpoints} away to do that, or start a new run."
+        )
+    if paths.generator.is_file():
+        raise TrainingError(
+            f"{paths.root} has a trained generator.keras but no checkpoint, so resuming would "
+            "start the run over and replace it; start a new run instead."
+        )
+
+
+def _write_failure(
+    error: OSError, run_dir: Path, gan: GAN, checkpointer: TrainingCheckpoint | None
+) -> TrainingError:
+    """One line for a failed write (full disk, folder removed, ...) that says what is kept."""
+    where = str(run_dir)
+    if error.filename:
+        name = Path(str(error.filename)).name
+        name = re.sub(rf"^{re.escape(TEMP_PREFIX)}\d+-[0-9a-f]+-", "", name)
+        where = f"{name} in {run_dir}"
+    reason = error.strerror or str(error)
+    last = latest_checkpoint(run_dir) if checkpointer is not None else None
+    kept = (
+        f"the last complete checkpoint is {last.path.name} (step {last.step})"
+        if last is not None
+        else "no checkpoint was written"
+    )
+    return TrainingError(
+        f"Cannot write to {where}: {reason}. Training stopped at step {training_step(gan)}; "
+        f"{kept}. Free some space (or fix the folder), then continue with: "
+        f"python train.py --resume {run_dir}"
+    )
+
+
+# ------------------------------------------------------------------------------- training
+def train(
+    config: TrainConfig,
+    *,
+    resume: bool = False,
+    callbacks: Sequence[keras.callbacks.Callback] = (),
+    verbose: str | int = "auto",
+) -> Path:
+    """Train the GAN `config` describes.
+
+    Every setting, the data, the networks and the run directory are checked before anything
+    is written. With `resume=True`, `config.run_dir` must be an existing run: the newest
+    complete checkpoint is loaded (networks, optimizers, noise RNG) under the run's precision
+    and training goes on at its epoch with the run's sample noise; a checkpoint written inside
+    an epoch restarts that epoch. Without a checkpoint the run starts over in the same folder,
+    unless that would replace saved work. Only the chief process writes the run.
+
+    Args:
+        config: the settings; `None` ones take their defaults (`TrainConfig.resolved`).
+        resume: continue the run in `config.run_dir` instead of starting a new one.
+        callbacks: more Keras callbacks, run after the run's own (`build_callbacks`).
+        verbose: `keras.Model.fit`'s progress output.
+
+    Returns:
+        The run directory.
+
+    Raises:
+        TrainingError: for a bad setting or run directory, or a failed write (e.g. a full
+            disk; the message names the last complete checkpoint).
+        TrainingDivergedError: when a loss became NaN or infinite (nothing poisoned is saved).
+        TrainingInterrupted: after Ctrl-C or SIGTERM, once a checkpoint and the generator are
+            saved.
+    """
+    config.validate()
+    if resume:
+        if not config.run_dir:
+            raise TrainingError("resume=True needs config.run_dir, the run to continue.")
+        load_config(config.run_dir)  # it must be a run directory
+    strategy = _make_strategy(config.strategy)  # first: multi-worker needs it before other TF
+    chief = performance.is_chief(strategy)
+    info = _describe(config)
+    stored_shape = config.image_shape
+    config = config.resolved(info)
+    config.validate()
+    if info.num_examples is not None and config.batch_size > info.num_examples:
+        raise TrainingError(
+            f"batch_size {config.batch_size} is larger than the {info.num_examples} examples of "
+            f"{config.dataset}; use a batch size of at most {info.num_examples}."
+        )
+    if resume and stored_shape is not None and tuple(stored_shape) != config.image_shape:
+        raise TrainingError(
+            f"The data now has shape {config.image_shape} but the run was trained on "
+            f"{tuple(stored_shape)}; resume with the same dataset, image_size and channels."
+        )
+
+    initial_epoch = 0
+    checkpoint = None
+    if resume:
+        run_dir = Path(config.run_dir)
+        checkpoint = latest_checkpoint(run_dir)
+        if checkpoint is None:
+            _refuse_to_start_over(RunPaths(run_dir))
+        else:
+            initial_epoch = checkpoint.epochs_completed
+        if initial_epoch >= config.epochs:
+            raise TrainingError(
+                f"{run_dir} has already trained {initial_epoch} of {config.epochs} epochs; "
+                "ask for more epochs (--epochs) to continue it."
+            )
+    else:
+        run_dir = (
+            Path(config.run_dir) if config.run_dir else default_run_dir(config.dataset, config.arch)
+        )
+        if chief and run_dir.exists() and (not run_dir.is_dir() or any(run_dir.iterdir())):
+            raise TrainingError(
+                f"{run_dir} already exists and is not empty; resume it or choose another run "
+                "directory."
+            )
+    if chief:
+        check_writable(run_dir)
+    config = dataclasses.replace(config, run_dir=str(run_dir))
+    with precision_policy(config.precision):
+        _seed_everything(config)
+        with strategy.scope():
+            gan = build_gan(config) if checkpoint is None else load_gan(checkpoint, config)
+        stream, steps = _data_stream(config, info, initial_epoch)
+        return _fit(
+            config, gan, stream, steps, checkpoint, initial_epoch, chief, callbacks, verbose
+        )
+
+
+def _log_start(config: TrainConfig, gan: GAN, checkpoint: CheckpointInfo | None) -> None:
+    logger.info(
+        "Model: %s, %s loss, generator %s parameters, discriminator %s; %s, %s",
+        config.arch,
+        config.loss,
+        f"{gan.generator.count_params():,}",
+        f"{gan.discriminator.count_params():,}",
+        config.precision,
+        f"{config.strategy} strategy" if config.strategy != "default" else "one device",
+    )
+    if checkpoint is not None:
+        logger.info(
+            "Resuming from %s: %d epoch(s) done, step %d%s.",
+            checkpoint.path.name,
+            checkpoint.epochs_completed,
+            checkpoint.step,
+            "" if checkpoint.end_of_epoch else " (saved mid-epoch: that epoch restarts)",
+        )
+    logger.info("Run directory: %s", config.run_dir)
+
+
+def _fit(
+    config: TrainConfig,
+    gan: GAN,
+    stream: Any,
+    steps: int | None,
+    checkpoint: CheckpointInfo | None,
+    initial_epoch: int,
+    chief: bool,
+    callbacks: Sequence[keras.callbacks.Callback],
+    verbose: str | int,
+) -> Path:
+    """Write the run directory (chief only) and train; everything has been checked."""
+    run_dir = Path(config.run_dir)
+    paths = RunPaths(run_dir)
+    guard = StopOnNonFinite()
+    run_callbacks: list[keras.callbacks.Callback] = []
+    checkpointer = None
+    try:
+        if chief:
+            run_dir.mkdir(parents=True, exist_ok=True)
+            for folder in (run_dir, paths.samples):  # leftovers of writes cut by a kill
+                remove_temporary_files(folder)
+            config.save(paths.config)
+            noise = sample_noise(paths, config)
+            toy = config.image_shape == (2,)
+            real = real_points(_load_data(config), config.batch_size) if toy else None
+            run_callbacks = build_callbacks(config, paths, noise, real)
+            checkpointer = next(c for c in run_callbacks if isinstance(c, TrainingCheckpoint))
+        _log_start(config, gan, checkpoint)
+        try:
+            gan.fit(
+                stream,
+                epochs=config.epochs,
+                initial_epoch=initial_epoch,
+                steps_per_epoch=steps,
+                callbacks=[guard, *run_callbacks, *callbacks],
+                verbose=verbose,
+                shuffle=False,
+            )
+        finally:
+            if checkpointer is not None:
+                checkpointer.restore_signal_handlers()
+    except OSError as error:
+        raise _write_failure(error, run_dir, gan, checkpointer) from None
+    if guard.event is not None:
+        raise TrainingDivergedError(run_dir, guard.event, latest_checkpoint(run_dir))
+    if checkpointer is not None and checkpointer.interrupted:
+        raise TrainingInterrupted(
+            run_dir, checkpointer.last_checkpoint, checkpointer.stop_signal or signal.SIGINT
+        )
+    return run_dir
+
+
+def resume(
+    run_dir: str | os.PathLike,
+    *,
+    callbacks: Sequence[keras.callbacks.Callback] = (),
+    verbose: str | int = "auto",
+    **overrides: Any,
+) -> Path:
+    """Continue the run in `run_dir` from its newest complete checkpoint.
+
+    The folder is the one named here, whatever `run_dir` its `config.json` records.
+
+    Args:
+        run_dir: the run to continue.
+        callbacks: more Keras callbacks, as for `train`.
+        verbose: `keras.Model.fit`'s progress output.
+        **overrides: new values of settings in `RESUME_OVERRIDES` (e.g. `epochs=50` to train
+            longer, another `strategy`); any other setting must equal the run's (`precision`
+            "auto" is compared as what it resolves to).
+
+    Returns:
+        The run directory.
+
+    Raises:
+        TrainingError: for an unknown setting or one that cannot change, and as for `train`.
+    """
+    config = load_config(run_dir)
+    changes = {}
+    for name, value in overrides.items():
+        if not hasattr(config, name):
+            raise TrainingError(f"Unknown setting {name!r}.")
+        if name == "precision" and value == "auto":
+            value = performance.recommended_precision()
+        if name not in RESUME_OVERRIDES and value != getattr(config, name):
+            raise TrainingError(
+                f"{name} cannot change when resuming (the run has {getattr(config, name)!r}); "
+                "start a new run instead."
+            )
+        changes[name] = value
+    config = dataclasses.replace(config, **{**changes, "run_dir": str(run_dir)})
+    return train(config, resume=True, callbacks=callbacks, verbose=verbose)
