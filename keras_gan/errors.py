@@ -6,9 +6,8 @@ message is one line a user can act on. The CLIs print that line and exit 1 (`ker
 
 from __future__ import annotations
 
+import numbers
 from typing import Any
-
-import numpy as np
 
 __all__ = ["KerasGanError", "check_integer", "is_integer", "one_line"]
 
@@ -38,8 +37,12 @@ def one_line(error: BaseException, max_length: int | None = None) -> str:
 
 
 def is_integer(value: Any) -> bool:
-    """Whether `value` is a Python or NumPy integer (a `bool` is not)."""
-    return isinstance(value, int | np.integer) and not isinstance(value, bool)
+    """Whether `value` is a Python or NumPy integer (a `bool` is not).
+
+    NumPy's integer types register as `numbers.Integral`, so NumPy need not be imported here
+    (this module is on the CLIs' start-up path).
+    """
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
 def check_integer(

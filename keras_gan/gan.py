@@ -1,25 +1,9 @@
-"""The GAN as a ``keras.Model``: one ``train_step`` plays one round of the game.
+"""The GAN as a `keras.Model`: one `train_step` plays one round of the game.
 
-Goodfellow et al. 2014, Algorithm 1: ``d_steps`` (k) discriminator updates, then one
-generator update, each player with its own optimizer. Users train it with ``fit()`` and their
-own callbacks, exactly like any other Keras model::
-
-    gan = GAN(generator, discriminator, latent_dim=100)
-    gan.compile(d_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5),
-                g_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5),
-                loss="non_saturating")
-    gan.fit(dataset, epochs=20)
-
-Noise comes from a ``keras.random.SeedGenerator`` owned by the model, so it is fresh at every
-step of a compiled ``train_step`` and part of the saved state. Losses are summed over the
-examples and divided by the *global* batch size, the reduction that gives the right gradient
-when ``tf.distribute`` sums the replicas' gradients.
-
-Under ``tf.distribute`` (build the networks, the GAN and ``compile`` inside
-``strategy.scope()``, then ``fit`` on a dataset batched by the global batch size): the global
-batch size is all-reduced from the replicas' own sizes, each replica draws its own noise
-stream, and the optimizers' variables are created at ``compile``. BatchNorm statistics are
-per replica (Keras ``BatchNormalization(synchronized=True)`` would share them).
+Goodfellow et al. 2014, Algorithm 1: `d_steps` (k) discriminator updates, then one generator
+update, each player with its own optimizer. Train it with `compile` and `fit` like any Keras
+model; noise comes from a `keras.random.SeedGenerator` the model owns (fresh at every step,
+saved with the model). Usage, `tf.distribute` and the weight average: docs/gan.md.
 """
 
 from __future__ import annotations
@@ -31,84 +15,41 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
-from keras_gan import latent
+from keras_gan import latent, replicas
 from keras_gan import losses as losses_module
+from keras_gan.ema import averaged_copy, update_average
+from keras_gan.gan_compile import TwoPlayerCompile, default_optimizer
+from keras_gan.generation import (
+    DEFAULT_BATCH_SIZE,
+    cycling_labels,
+    run_generator,
+    sampling_generator,
+)
 
 __all__ = ["GAN", "default_optimizer", "discriminator_accuracy", "sampling_generator"]
 
 _SEED_STATE_KEY = "noise_seed_state"
 
 
-def default_optimizer() -> keras.optimizers.Optimizer:
-    """Adam(2e-4, beta_1=0.5), the DCGAN setting (Radford et al. 2016, Sec. 4)."""
-    return keras.optimizers.Adam(learning_rate=2e-4, beta_1=0.5)
-
-
-def _num_replicas() -> int:
-    return tf.distribute.get_strategy().num_replicas_in_sync
-
-
-def _replica_id() -> Any:
-    context = tf.distribute.get_replica_context()
-    return 0 if context is None else context.replica_id_in_sync_group
-
-
-def _multi_worker(strategy: tf.distribute.Strategy) -> bool:
-    """Whether ``strategy`` is a MultiWorkerMirroredStrategy over more than one task."""
-    if not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
-        return False
-    jobs = strategy.cluster_resolver.cluster_spec().as_dict()
-    return sum(len(jobs.get(job, ())) for job in ("chief", "worker")) > 1
-
-
-def _step_logs(metrics: list[keras.metrics.Metric]) -> dict[str, Any]:
-    """The metrics' results, as ``train_step``/``test_step`` return them.
-
-    Under multi-worker training Keras 3 reduces these per step with
-    ``strategy.reduce("MEAN", value, axis=0)``, which fails on scalars
-    (tensorflow/tensorflow#72388), so there they are returned with shape (1,).
-    """
-    logs = {metric.name: metric.result() for metric in metrics}
-    if _multi_worker(tf.distribute.get_strategy()):
-        logs = {name: ops.reshape(value, (1,)) for name, value in logs.items()}
-    return logs
-
-
-def _global_batch_size(local_batch_size: Any) -> Any:
-    """Examples in this step summed over all replicas (float32).
-
-    One replica: the local size. Several: an all-reduce of the local sizes, so that an uneven
-    split (a partial last batch spread over the replicas) still divides by the true total.
-    """
-    local = ops.cast(local_batch_size, "float32")
-    context = tf.distribute.get_replica_context()
-    replicas = _num_replicas()
-    if replicas == 1:
-        return local
-    if context is None:  # cross-replica context: assume an even split
-        return local * float(replicas)
-    return context.all_reduce(tf.distribute.ReduceOp.SUM, local)
-
-
 @keras.saving.register_keras_serializable(package="keras_gan")
-class GAN(keras.Model):
-    """A generator and a discriminator trained against each other by ``fit()``.
+class GAN(TwoPlayerCompile, keras.Model):
+    """A generator and a discriminator trained against each other by `fit()`.
 
     Args:
-        generator: model mapping noise ``(batch, latent_dim)`` to samples in [-1, 1].
+        generator: model mapping noise `(batch, latent_dim)` to samples in [-1, 1].
         discriminator: model mapping samples to one raw score (logit) per example.
         latent_dim: size of the noise vector z ~ N(0, I).
         d_steps: discriminator updates per generator update (k in Algorithm 1). Each uses
             fresh noise against the same real batch, as the keras.io WGAN-GP example does.
-        seed: seed of the noise stream; ``None`` draws one at random.
+        seed: seed of the noise stream; `None` draws one at random.
         num_classes: makes a class-conditional GAN (Mirza & Osindero 2014): the generator takes
-            ``[z, label]``, the discriminator ``[image, label]``, ``fit`` expects
-            ``(images, labels)`` batches, and each fake batch carries the real batch's labels
-            so that fakes follow the data's class balance.
-        ema_momentum: keep ``generator_ema``, an exponential moving average of the generator's
-            variables, ``avg = m * avg + (1 - m) * w`` after every generator update (Yazici et
-            al. 2019), and sample from it (:attr:`sampling_generator`). BatchNorm moving
-            statistics are averaged like the weights. ``None``: no average.
+            `[z, label]`, the discriminator `[image, label]`, `fit` expects `(images, labels)`
+            batches, and each fake batch carries the real batch's labels so that fakes follow
+            the data's class balance.
+        ema_momentum: keep `generator_ema`, an exponential moving average of the generator's
+            variables, `avg = m * avg + (1 - m) * w` after every generator update (Yazici et
+            al. 2019; see `keras_gan.ema`), and sample from it (`sampling_generator`).
+            `None`: no average.
     """
 
     def __init__(
@@ -137,7 +78,7 @@ class GAN(keras.Model):
         self.num_classes = int(num_classes) if num_classes else None
         self._check_conditional_inputs()
         self.ema_momentum = None if ema_momentum is None else float(ema_momentum)
-        self.generator_ema = None if ema_momentum is None else _averaged_copy(generator)
+        self.generator_ema = None if ema_momentum is None else averaged_copy(generator)
         self.seed_generator = keras.random.SeedGenerator(seed, name="noise_seed")
         self.d_optimizer: keras.optimizers.Optimizer | None = None
         self.g_optimizer: keras.optimizers.Optimizer | None = None
@@ -150,60 +91,6 @@ class GAN(keras.Model):
         self.gradient_penalty_tracker = keras.metrics.Mean(name="gradient_penalty")
         if generator.built and discriminator.built:
             self.built = True
-
-    # ------------------------------------------------------------------ compile
-    def compile(
-        self,
-        d_optimizer: keras.optimizers.Optimizer | str | None = None,
-        g_optimizer: keras.optimizers.Optimizer | str | None = None,
-        loss: str | losses_module.AdversarialLoss = "non_saturating",
-        *,
-        run_eagerly: bool = False,
-        steps_per_execution: int = 1,
-        jit_compile: bool | str = "auto",
-        auto_scale_loss: bool = True,
-    ) -> None:
-        """Set each player's optimizer and the adversarial loss.
-
-        Optimizers default to :func:`default_optimizer`. Under a ``mixed_float16`` policy each
-        is wrapped in a ``LossScaleOptimizer`` (as ``keras.Model.compile`` does for its one).
-        ``jit_compile`` ("auto", True, False: XLA) and ``steps_per_execution`` go to
-        ``keras.Model.compile``; ``keras_gan.performance.compile_options`` parses them from
-        flags. When both networks are built, the optimizers' variables are created here, in the
-        model's ``tf.distribute`` scope (see :meth:`build_optimizers`).
-        """
-        super().compile(
-            optimizer=None,
-            run_eagerly=run_eagerly,
-            steps_per_execution=steps_per_execution,
-            jit_compile=jit_compile,
-        )
-        d_optimizer = keras.optimizers.get(d_optimizer) if d_optimizer else default_optimizer()
-        g_optimizer = keras.optimizers.get(g_optimizer) if g_optimizer else default_optimizer()
-        if d_optimizer is g_optimizer:
-            raise ValueError("d_optimizer and g_optimizer must be two different optimizers.")
-        if auto_scale_loss and self._uses_float16():
-            d_optimizer, g_optimizer = (
-                opt
-                if isinstance(opt, keras.optimizers.LossScaleOptimizer)
-                else keras.optimizers.LossScaleOptimizer(opt, name=f"{role}_loss_scale")
-                for role, opt in (("d", d_optimizer), ("g", g_optimizer))
-            )
-        self.d_optimizer = d_optimizer
-        self.g_optimizer = g_optimizer
-        self.adversarial_loss = losses_module.get(loss)
-        self._gan_compile_config = {
-            "d_optimizer": d_optimizer,
-            "g_optimizer": g_optimizer,
-            "loss": self.adversarial_loss,
-            "run_eagerly": run_eagerly,
-            "steps_per_execution": steps_per_execution,
-            # The argument, not its resolution: "auto" re-resolves on the loading machine.
-            "jit_compile": jit_compile,
-            "auto_scale_loss": auto_scale_loss,
-        }
-        if self.generator.built and self.discriminator.built:
-            self.build_optimizers()
 
     @property
     def conditional(self) -> bool:
@@ -221,72 +108,25 @@ class GAN(keras.Model):
                     + "; build both networks with the same num_classes as the GAN."
                 )
 
-    def _uses_float16(self) -> bool:
-        return "float16" in (
-            self.generator.dtype_policy.compute_dtype,
-            self.discriminator.dtype_policy.compute_dtype,
-        ) and "bfloat16" not in (
-            self.generator.dtype_policy.compute_dtype,
-            self.discriminator.dtype_policy.compute_dtype,
-        )
-
-    def get_compile_config(self) -> dict:
-        if not getattr(self, "_gan_compile_config", None):
-            return {}
-        return {
-            key: keras.saving.serialize_keras_object(value)
-            for key, value in self._gan_compile_config.items()
-        }
-
-    def compile_from_config(self, config: dict) -> None:
-        """Recompile from :meth:`get_compile_config` and create the optimizers' variables so
-        that their saved state (moments, iteration counts) loads back for resuming."""
-        config = {
-            key: keras.saving.deserialize_keras_object(value) for key, value in config.items()
-        }
-        self.compile(**config)
-        self.build_optimizers()
-
-    def build_optimizers(self) -> None:
-        """Create both optimizers' variables now, in the model's ``tf.distribute`` scope.
-
-        Needed before loading a checkpoint into them, and before ``fit`` under a strategy:
-        ``keras.Model`` builds only ``self.optimizer`` up front, and an optimizer built lazily
-        inside a distributed train function fails (variables created in a replica context).
-        """
-        self._check_compiled()
-        with self.distribute_strategy.scope():
-            for optimizer, model in (
-                (self.d_optimizer, self.discriminator),
-                (self.g_optimizer, self.generator),
-            ):
-                if not optimizer.built:
-                    optimizer.build(model.trainable_variables)
-
-    # ------------------------------------------------------------------ metrics
     @property
     def metrics(self) -> list[keras.metrics.Metric]:
-        trackers = [
-            self.d_loss_tracker,
-            self.g_loss_tracker,
-            self.d_real_tracker,
-            self.d_fake_tracker,
-            self.d_accuracy_tracker,
-        ]
+        trackers = [self.d_loss_tracker, self.g_loss_tracker, self.d_real_tracker]
+        trackers += [self.d_fake_tracker, self.d_accuracy_tracker]
         if self.adversarial_loss is not None and self.adversarial_loss.gradient_penalty_weight:
             trackers.append(self.gradient_penalty_tracker)
         return trackers
 
-    # ------------------------------------------------------------------ generation
     @property
     def sampling_generator(self) -> keras.Model:
-        """The generator to draw samples from: ``generator_ema`` (the moving average of the
-        generator's weights) when the GAN keeps one, else ``generator``."""
+        """The generator to draw samples from.
+
+        `generator_ema` (the moving average of the generator's weights) when the GAN keeps
+        one, else `generator`.
+        """
         return self.generator if self.generator_ema is None else self.generator_ema
 
     def call(self, inputs: Any, training: bool = False) -> Any:
-        """Run the sampling generator on noise ``z`` (or ``[z, labels]`` for a conditional
-        GAN)."""
+        """Run the sampling generator on noise `z` (`[z, labels]` for a conditional GAN)."""
         return self.sampling_generator(inputs, training=training)
 
     def _generator_inputs(self, z: Any, labels: Any) -> Any:
@@ -295,19 +135,15 @@ class GAN(keras.Model):
     def _discriminator_inputs(self, images: Any, labels: Any) -> Any:
         return [images, labels] if self.conditional else images
 
-    def _replica_seed(self) -> Any:
-        """The next seed ``[s, k]`` of the model's SeedGenerator, with ``s`` offset by the
-        replica id so that each ``tf.distribute`` replica draws its own noise.
+    def _discriminate(self, images: Any, labels: Any, training: bool = True) -> Any:
+        return self.discriminator(self._discriminator_inputs(images, labels), training=training)
 
-        The offset goes on the stream key ``s``, not on the counter ``k``: with ``[s, k + r]``
-        replica 1's noise at one call would repeat replica 0's at the next. Every replica
-        advances its copy of the state identically, so the copies stay in sync.
-        """
-        seed = self.seed_generator.next()
-        return seed + ops.cast(ops.stack([_replica_id(), 0]), seed.dtype)
+    def _replica_seed(self) -> Any:
+        """The next seed of the noise stream, this replica's own (`replicas.replica_seed`)."""
+        return replicas.replica_seed(self.seed_generator)
 
     def sample_noise(self, batch_size: Any) -> Any:
-        """z ~ N(0, I) of shape (batch_size, latent_dim) from the model's seed generator."""
+        """z ~ N(0, I) of shape `(batch_size, latent_dim)` from the model's seed generator."""
         return tf.random.stateless_normal((batch_size, self.latent_dim), seed=self._replica_seed())
 
     def generate(
@@ -317,15 +153,21 @@ class GAN(keras.Model):
         *,
         seed: int | None = None,
         training: bool = False,
-        batch_size: int = 256,
+        batch_size: int = DEFAULT_BATCH_SIZE,
     ) -> np.ndarray:
-        """Samples from the generator as a float32 NumPy array in [-1, 1].
+        """Samples from `sampling_generator` through `generation.run_generator`.
 
-        ``n_or_z`` is a number of samples (noise from ``keras_gan.latent.sample_noise(n,
-        latent_dim, seed)``, so a seed gives the same images everywhere) or the noise itself.
-        ``labels`` (conditional GANs only) is one class for all or one per sample; by default
-        the classes take turns. BatchNorm uses its moving statistics unless ``training=True``.
-        The samples come from :attr:`sampling_generator` (the weight average, if kept).
+        Args:
+            n_or_z: a number of samples (noise `keras_gan.latent.sample_noise(n, latent_dim,
+                seed)`, so a seed gives bit-identical images everywhere) or the noise itself.
+            labels: conditional GANs only: one class for all samples or one per sample; by
+                default the classes take turns (`cycling_labels`).
+            seed: the seed of the noise when `n_or_z` is a number.
+            training: run BatchNorm with batch statistics instead of its moving ones.
+            batch_size: samples per call of the generator.
+
+        Returns:
+            float32 NumPy array in [-1, 1], one sample per row.
         """
         if isinstance(n_or_z, (int, np.integer)):
             if n_or_z < 0:
@@ -333,24 +175,10 @@ class GAN(keras.Model):
             z = latent.sample_noise(int(n_or_z), self.latent_dim, seed)
         else:
             z = np.asarray(n_or_z, dtype="float32")
-        count = z.shape[0]
-        label_array = self._labels_for(count, labels)
-        generator = self.sampling_generator
-        outputs = [
-            ops.convert_to_numpy(
-                generator(
-                    self._generator_inputs(
-                        z[start : start + batch_size],
-                        None if label_array is None else label_array[start : start + batch_size],
-                    ),
-                    training=training,
-                )
-            )
-            for start in range(0, count, batch_size)
-        ]
-        if not outputs:
-            return np.zeros((0, *self.generator.output_shape[1:]), dtype="float32")
-        return np.concatenate(outputs).astype("float32")
+        label_array = self._labels_for(z.shape[0], labels)
+        return run_generator(
+            self.sampling_generator, z, label_array, batch_size=batch_size, training=training
+        )
 
     def _labels_for(self, count: int, labels: Any) -> np.ndarray | None:
         if not self.conditional:
@@ -358,7 +186,7 @@ class GAN(keras.Model):
                 raise ValueError("This GAN is not conditional: it takes no labels.")
             return None
         if labels is None:
-            return np.arange(count, dtype="int32") % self.num_classes
+            return cycling_labels(count, self.num_classes)
         label_array = np.broadcast_to(np.asarray(labels, dtype="int32"), (count,)).copy()
         if count and (label_array.min() < 0 or label_array.max() >= self.num_classes):
             raise ValueError(
@@ -366,9 +194,8 @@ class GAN(keras.Model):
             )
         return label_array
 
-    # ------------------------------------------------------------------ training
     def _unpack(self, data: Any) -> tuple[Any, Any]:
-        """(images, labels or None) from a batch ``x``, ``(x,)`` or ``(x, y[, weights])``."""
+        """(images, labels or None) from a batch `x`, `(x,)` or `(x, y[, weights])`."""
         images, labels = (
             (data[0], data[1] if len(data) > 1 else None)
             if isinstance(data, (tuple, list))
@@ -381,28 +208,30 @@ class GAN(keras.Model):
         return images, ops.reshape(ops.cast(labels, "int32"), (-1,))
 
     def _reduce(self, per_example: Any, global_batch_size: Any) -> Any:
-        """sum over examples / global batch size (see the module docstring)."""
+        """Sum over examples / global batch size (see `keras_gan.replicas`)."""
         return ops.sum(per_example) / ops.cast(global_batch_size, "float32")
 
     def _global(self, batch_size: Any, global_batch_size: Any) -> Any:
-        return _global_batch_size(batch_size) if global_batch_size is None else global_batch_size
+        return (
+            replicas.global_batch_size(batch_size)
+            if global_batch_size is None
+            else global_batch_size
+        )
 
     def _regularization(self, model: keras.Model) -> Any:
         """Weight regularisers' losses, scaled down so that the replicas' sum counts them once."""
         if not model.losses:
             return 0.0
         total = ops.sum(ops.stack([ops.cast(loss, "float32") for loss in model.losses]))
-        return total / float(_num_replicas())
+        return total / float(replicas.num_replicas())
 
     def _apply(self, optimizer, scaled_loss, tape, variables) -> None:
-        """Apply the gradient of a loss already passed through ``optimizer.scale_loss`` inside
-        the tape (a no-op unless the optimizer is a ``LossScaleOptimizer``)."""
+        """Apply the gradient of a loss already passed through `optimizer.scale_loss`.
+
+        That scaling happens inside the tape (a no-op unless it is a `LossScaleOptimizer`).
+        """
         gradients = tape.gradient(scaled_loss, variables)
         optimizer.apply_gradients(zip(gradients, variables, strict=True))
-
-    def _check_compiled(self) -> None:
-        if self.adversarial_loss is None:
-            raise RuntimeError("Call gan.compile(d_optimizer, g_optimizer, loss) before training.")
 
     def discriminator_step(
         self, real: Any, labels: Any = None, global_batch_size: Any = None
@@ -411,7 +240,7 @@ class GAN(keras.Model):
 
         The generator runs outside the gradient tape (no wasted backward pass through G) in
         training mode, so its BatchNorm layers see batch statistics as in the G phase.
-        ``global_batch_size`` (all replicas' examples) is computed when not given.
+        `global_batch_size` (all replicas' examples) is computed when not given.
         """
         self._check_compiled()
         loss_fn = self.adversarial_loss
@@ -421,12 +250,8 @@ class GAN(keras.Model):
         fake = ops.stop_gradient(self.generator(noise, training=True))
         variables = self.discriminator.trainable_variables
         with tf.GradientTape() as tape:
-            real_logits = self.discriminator(
-                self._discriminator_inputs(real, labels), training=True
-            )
-            fake_logits = self.discriminator(
-                self._discriminator_inputs(fake, labels), training=True
-            )
+            real_logits = self._discriminate(real, labels)
+            fake_logits = self._discriminate(fake, labels)
             per_example = loss_fn.discriminator_loss(real_logits, fake_logits)
             penalty = None
             if loss_fn.gradient_penalty_weight:
@@ -434,12 +259,7 @@ class GAN(keras.Model):
                     (batch_size,), seed=self._replica_seed()
                 )
                 penalty = losses_module.gradient_penalty(
-                    lambda x: self.discriminator(
-                        self._discriminator_inputs(x, labels), training=True
-                    ),
-                    real,
-                    fake,
-                    interpolation,
+                    lambda x: self._discriminate(x, labels), real, fake, interpolation
                 )
                 per_example = per_example + loss_fn.gradient_penalty_weight * penalty
             loss = self._reduce(per_example, global_batch_size)
@@ -456,17 +276,17 @@ class GAN(keras.Model):
     def generator_step(
         self, batch_size: Any, labels: Any = None, global_batch_size: Any = None
     ) -> dict[str, Any]:
-        """One generator update through the (fixed) discriminator; only G's trainable weights
-        move. D runs in training mode, as in the D phase."""
+        """One generator update through the fixed discriminator; only G's weights move.
+
+        D runs in training mode, as in the D phase.
+        """
         self._check_compiled()
         global_batch_size = self._global(batch_size, global_batch_size)
         variables = self.generator.trainable_variables
         with tf.GradientTape() as tape:
             noise = self._generator_inputs(self.sample_noise(batch_size), labels)
             fake = self.generator(noise, training=True)
-            fake_logits = self.discriminator(
-                self._discriminator_inputs(fake, labels), training=True
-            )
+            fake_logits = self._discriminate(fake, labels)
             per_example = self.adversarial_loss.generator_loss(fake_logits)
             loss = self._reduce(per_example, global_batch_size)
             loss = loss + self._regularization(self.generator)
@@ -490,7 +310,7 @@ class GAN(keras.Model):
         """
         real, labels = self._unpack(data)
         batch_size = ops.shape(real)[0]
-        global_batch_size = _global_batch_size(batch_size)
+        global_batch_size = replicas.global_batch_size(batch_size)
         for _ in range(self.d_steps):
             d_result = self.discriminator_step(real, labels, global_batch_size)
             self._update_discriminator_metrics(
@@ -502,35 +322,11 @@ class GAN(keras.Model):
         self.g_loss_tracker.update_state(g_result["per_example"])
         if self.generator_ema is not None:
             self.update_generator_average()
-        return _step_logs(self.metrics)
+        return replicas.step_logs(self.metrics)
 
     def update_generator_average(self) -> None:
-        """``avg = m * avg + (1 - m) * w`` for every floating variable of ``generator_ema``
-        and its counterpart in ``generator`` (``m = ema_momentum``).
-
-        Under ``tf.distribute`` each device's copy is updated from its own replica's values,
-        the way Keras optimizers apply their updates.
-        """
-        momentum = self.ema_momentum
-        pairs = [
-            (average.value, ops.convert_to_tensor(variable))
-            for average, variable in zip(
-                self.generator_ema.weights, self.generator.weights, strict=True
-            )
-            if keras.backend.is_float_dtype(average.dtype)
-        ]
-
-        def blend(average: tf.Variable, value: Any) -> Any:
-            value = ops.cast(value, average.dtype)
-            return average.assign(momentum * average + (1.0 - momentum) * value)
-
-        def update_all(strategy: tf.distribute.Strategy, pairs: list) -> None:
-            for average, value in pairs:
-                strategy.extended.update(average, blend, args=(value,), group=False)
-
-        tf.__internal__.distribute.interim.maybe_merge_call(
-            update_all, tf.distribute.get_strategy(), pairs
-        )
+        """Move `generator_ema` towards `generator` by `ema_momentum` (`ema.update_average`)."""
+        update_average(self.generator_ema, self.generator, self.ema_momentum)
 
     def test_step(self, data: Any) -> dict[str, Any]:
         """Both players' losses and D's outputs on held-out data, without updating anything."""
@@ -539,16 +335,15 @@ class GAN(keras.Model):
         batch_size = ops.shape(real)[0]
         noise = self._generator_inputs(self.sample_noise(batch_size), labels)
         fake = self.generator(noise, training=False)
-        real_logits = self.discriminator(self._discriminator_inputs(real, labels), training=False)
-        fake_logits = self.discriminator(self._discriminator_inputs(fake, labels), training=False)
+        real_logits = self._discriminate(real, labels, training=False)
+        fake_logits = self._discriminate(fake, labels, training=False)
         loss_fn = self.adversarial_loss
         self._update_discriminator_metrics(
             loss_fn.discriminator_loss(real_logits, fake_logits), real_logits, fake_logits
         )
         self.g_loss_tracker.update_state(loss_fn.generator_loss(fake_logits))
-        return _step_logs(self.metrics)
+        return replicas.step_logs(self.metrics)
 
-    # ------------------------------------------------------------------ serialization
     def save_own_variables(self, store: Any) -> None:
         """Save the noise stream's position with the weights, so a resumed run continues it."""
         super().save_own_variables(store)
@@ -580,34 +375,6 @@ class GAN(keras.Model):
                 config[key], custom_objects=custom_objects
             )
         return cls(**config)
-
-
-def sampling_generator(model: keras.Model) -> keras.Model:
-    """The network to draw samples from: a GAN's ``sampling_generator`` (its weight average if
-    it keeps one), the ``generator`` of other GAN models (keras.io style), else the model."""
-    for name in ("sampling_generator", "generator"):
-        network = getattr(model, name, None)
-        if isinstance(network, keras.Model):
-            return network
-    return model
-
-
-def _averaged_copy(generator: keras.Model) -> keras.Model:
-    """A frozen copy of ``generator`` with the same variables' values, to hold their average."""
-    if not generator.built:
-        raise ValueError("ema_momentum needs a built generator (call it once, or build it).")
-    try:
-        copy = keras.models.clone_model(generator)
-    except Exception as error:
-        raise ValueError(
-            "ema_momentum needs a generator that keras.models.clone_model can copy "
-            f"(Functional, Sequential, or a subclass with get_config): {error}"
-        ) from None
-    if [tuple(v.shape) for v in copy.weights] != [tuple(v.shape) for v in generator.weights]:
-        raise ValueError("The generator's copy for ema_momentum does not have its variables.")
-    copy.set_weights(generator.get_weights())
-    copy.trainable = False
-    return copy
 
 
 def discriminator_accuracy(

@@ -1,14 +1,10 @@
-"""Latent-space helpers shared by user code, ``train.py`` and ``sample.py``.
+"""Latent-space helpers: noise, interpolation, latent arithmetic and image grids.
 
-Noise z ~ N(0, I), interpolation between latent points (lerp, and slerp as recommended by
-White 2016, "Sampling Generative Networks"), latent vector arithmetic (Radford et al. 2016,
-"Unsupervised Representation Learning with Deep Convolutional GANs", Sec. 6.3.2) and image
-grids. Everything works on NumPy arrays (anything ``np.asarray`` accepts) and nothing here reads
-or writes files: the callers decide where a grid or a GIF frame goes.
-
-Conventions: a latent batch is ``(n, latent_dim)`` float32; generator images are floats in
-[-1, 1] of shape ``(n, H, W, C)`` with C in {1, 3} (or ``(n, H, W)``), as ``GAN.generate``
-returns them.
+Noise z ~ N(0, I); lerp and slerp (White 2016, "Sampling Generative Networks"); latent vector
+arithmetic (Radford et al. 2016, Sec. 6.3.2); image grids. Everything works on NumPy arrays and
+nothing here touches files. A latent batch is `(n, latent_dim)` float32; generator images are
+floats in [-1, 1] of shape `(n, H, W, C)` with C in {1, 3} (or `(n, H, W)`), as
+`GAN.generate` returns them.
 """
 
 from __future__ import annotations
@@ -19,6 +15,8 @@ from collections.abc import Sequence
 
 import numpy as np
 from numpy.typing import ArrayLike
+
+from keras_gan.errors import KerasGanError, is_integer
 
 __all__ = [
     "arithmetic",
@@ -45,7 +43,6 @@ INTERPOLATION_METHODS = ("slerp", "lerp")
 _PARALLEL_ANGLE = 1e-6
 
 
-# ---------------------------------------------------------------------------------- noise
 def _generator(seed: Seed) -> np.random.Generator:
     if isinstance(seed, np.random.Generator):
         return seed
@@ -53,19 +50,25 @@ def _generator(seed: Seed) -> np.random.Generator:
 
 
 def _check_positive(name: str, value: int, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise ValueError(f"{name} must be an integer, got {value!r}.")
+    """`value` as an `int`, or a `KerasGanError` (a `ValueError`) naming `name`."""
+    if not is_integer(value):
+        raise KerasGanError(f"{name} must be an integer, got {value!r}.")
     if value < minimum:
-        raise ValueError(f"{name} must be at least {minimum}, got {value}.")
+        raise KerasGanError(f"{name} must be at least {minimum}, got {value}.")
     return int(value)
 
 
 def sample_noise(n: int, latent_dim: int, seed: Seed = None) -> np.ndarray:
-    """``n`` latent vectors z ~ N(0, I) as float32 ``(n, latent_dim)``.
+    """`n` latent vectors z ~ N(0, I), the prior of Goodfellow et al. 2014.
 
-    The prior of Goodfellow et al. 2014 as used throughout this library. The same integer
-    ``seed`` always gives the same array (NumPy ``Generator``, PCG64); a ``Generator`` may be
-    passed instead to draw several arrays from one stream. ``None`` draws fresh noise.
+    Args:
+        n: how many vectors (0 is allowed).
+        latent_dim: the size of each.
+        seed: an integer (the same one gives the same array: NumPy PCG64), a `Generator` to
+            draw several arrays from one stream, or `None` for fresh noise.
+
+    Returns:
+        float32 `(n, latent_dim)`.
     """
     n = _check_positive("n", n, minimum=0)
     latent_dim = _check_positive("latent_dim", latent_dim)
@@ -81,13 +84,14 @@ def label_grid_noise(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Noise and labels for a conditional sample grid with one row per class.
 
-    Returns ``z`` float32 ``(num_classes * per_class, latent_dim)`` and ``labels`` int32
-    ``(num_classes * per_class,)`` in row order (``labels = [0]*per_class + [1]*per_class ...``),
-    ready for ``generator([z, labels])`` and ``image_grid(images, cols=per_class)``.
+    With `same_noise_per_column` every row reuses the same `per_class` noise vectors, so a
+    column holds one z under every label, the layout of the conditional-GAN figures (Mirza &
+    Osindero 2014, Fig. 2). `seed` is as for `sample_noise`.
 
-    With ``same_noise_per_column`` every row reuses the same ``per_class`` noise vectors, so a
-    column holds one z under every label and the rows differ by the condition alone, the
-    layout of the conditional-GAN figures (Mirza & Osindero 2014, Fig. 2; Odena et al. 2017).
+    Returns:
+        `z` float32 `(num_classes * per_class, latent_dim)` and `labels` int32 in row order
+        (`[0] * per_class + [1] * per_class + ...`), for `generator([z, labels])` and
+        `image_grid(images, cols=per_class)`.
     """
     num_classes = _check_positive("num_classes", num_classes)
     per_class = _check_positive("per_class", per_class)
@@ -100,13 +104,15 @@ def label_grid_noise(
 
 
 def neighbourhood(z: ArrayLike, n: int = 9, scale: float = 0.25, seed: Seed = None) -> np.ndarray:
-    """``z`` followed by ``n - 1`` nearby points ``z + scale * N(0, I)``: shape ``(n, dim)``.
+    """`z` followed by `n - 1` nearby points `z + scale * N(0, I)`.
 
     Radford et al. 2016, Fig. 7 show an arithmetic result in the centre of a 3x3 grid whose
-    other cells add uniform noise of scale +-0.25 to it, with a U(-1, 1) prior. That noise's
-    standard deviation is a quarter of the prior's (0.25/sqrt(3) against 1/sqrt(3)); with our
-    N(0, I) prior the same quarter of the prior's spread is Gaussian noise with std 0.25, the
-    default. The first row is ``z`` itself (put it in the centre cell of a 3x3 grid, or first).
+    other cells add uniform noise of scale +-0.25 to it, with a U(-1, 1) prior: a quarter of
+    the prior's spread. With our N(0, I) prior that quarter is Gaussian noise of std 0.25.
+
+    Returns:
+        `(n, dim)` for one latent vector `z` `(dim,)`; row 0 is `z` itself (put it in the
+        centre cell of a 3x3 grid).
     """
     n = _check_positive("n", n)
     z = np.asarray(z)
@@ -120,22 +126,22 @@ def neighbourhood(z: ArrayLike, n: int = 9, scale: float = 0.25, seed: Seed = No
     return np.concatenate([z[np.newaxis].astype(dtype), neighbours.astype(dtype)])
 
 
-# ---------------------------------------------------------------------------------- interpolation
 def _float_dtype(*arrays: np.ndarray) -> np.dtype:
     """float32 for float32 inputs, float64 for float64 or integer inputs."""
     return np.result_type(*(array.dtype for array in arrays), np.float32)
 
 
 def _expand_t(t: np.ndarray, vector_ndim: int) -> np.ndarray:
-    """``t`` of shape T reshaped to T + (1,) * vector_ndim, so outputs are stacked over T."""
+    """`t` of shape T reshaped to T + (1,) * vector_ndim, so outputs are stacked over T."""
     return t.reshape(t.shape + (1,) * vector_ndim)
 
 
 def lerp(a: ArrayLike, b: ArrayLike, t: ArrayLike) -> np.ndarray:
-    """Linear interpolation ``(1 - t) * a + t * b``; exact at t = 0 and t = 1.
+    """Linear interpolation `(1 - t) * a + t * b`; exact at t = 0 and t = 1.
 
-    ``t`` may be a scalar (result shaped like ``a``) or an array of shape T (result of shape
-    ``T + a.shape``, one interpolant per value of t).
+    Returns:
+        Shaped like `a` for a scalar `t`; for `t` of shape T, `T + a.shape` (one interpolant
+        per value of `t`).
     """
     a, b, t = np.asarray(a), np.asarray(b), np.asarray(t, dtype=np.float64)
     dtype = _float_dtype(a, b)
@@ -145,19 +151,20 @@ def lerp(a: ArrayLike, b: ArrayLike, t: ArrayLike) -> np.ndarray:
 
 
 def slerp(a: ArrayLike, b: ArrayLike, t: ArrayLike) -> np.ndarray:
-    """Spherical linear interpolation along the great circle from ``a`` to ``b``.
+    """Spherical linear interpolation along the great circle from `a` to `b`.
 
     White 2016, "Sampling Generative Networks", Sec. 2.1: in high dimension N(0, I) samples lie
     near a sphere, and lerp's midpoints fall inside it (norm shrunk by about 1/sqrt(2)),
-    where the generator saw no training noise; slerp stays on the shell::
+    where the generator saw no training noise; slerp stays on the shell:
+    `slerp(a, b, t) = sin((1 - t) w) / sin(w) * a + sin(t w) / sin(w) * b`, `w = angle(a, b)`.
+    For endpoints of equal norm every interpolant has that norm. Where the angle is (nearly) 0
+    or pi, or an endpoint is zero, the great circle is undefined or the formula unstable, and
+    lerp is used (as in White's reference code); for opposite vectors that path passes
+    through the origin.
 
-        slerp(a, b, t) = sin((1 - t) w) / sin(w) * a + sin(t w) / sin(w) * b,  w = angle(a, b)
-
-    For endpoints of equal norm every interpolant has that norm. Vectors lie along the last
-    axis (leading axes broadcast); ``t`` is a scalar or an array of shape T, giving a result
-    of shape ``T + a.shape``. Where the angle is (nearly) 0 or pi, or an endpoint is zero, the
-    great circle is undefined or the formula unstable, and lerp is used (as in White's
-    reference code); for opposite vectors that path passes through the origin.
+    Returns:
+        Shaped like `a` for a scalar `t`, else `T + a.shape` for `t` of shape T. Vectors lie
+        along the last axis (leading axes broadcast).
     """
     a, b, t = np.asarray(a), np.asarray(b), np.asarray(t, dtype=np.float64)
     dtype = _float_dtype(a, b)
@@ -199,10 +206,12 @@ def _interpolator(method: str):
 def interpolate(
     z_start: ArrayLike, z_end: ArrayLike, steps: int, method: str = "slerp"
 ) -> np.ndarray:
-    """``steps`` evenly spaced points from ``z_start`` to ``z_end``, both endpoints included.
+    """`steps` evenly spaced points from `z_start` to `z_end`, both endpoints included.
 
-    Returns ``(steps, latent_dim)``; ``method`` is ``"slerp"`` (White 2016, the default) or
-    ``"lerp"``.
+    `method` is `"slerp"` (White 2016, the default) or `"lerp"`.
+
+    Returns:
+        `(steps, latent_dim)` for vectors of shape `(latent_dim,)`.
     """
     interpolator = _interpolator(method)
     steps = _check_positive("steps", steps, minimum=2)
@@ -218,13 +227,16 @@ def interpolate(
 def interpolation_path(
     points: ArrayLike, steps_per_segment: int, method: str = "slerp", closed: bool = False
 ) -> np.ndarray:
-    """A walk through the latent ``points`` ``(k, latent_dim)``, one segment per pair.
+    """A walk through latent points, one segment per pair.
 
-    Each segment contributes ``steps_per_segment`` frames, from its start point up to but
-    excluding its end point, so ``points[i]`` is frame ``i * steps_per_segment`` and no point
-    is repeated. An open path ends on ``points[-1]``: ``(k - 1) * steps_per_segment + 1``
-    frames. A ``closed`` path returns from the last point to the first and stops one step
-    short of it: ``k * steps_per_segment`` frames that loop seamlessly (e.g. as a GIF).
+    Each segment contributes `steps_per_segment` frames, from its start point up to but
+    excluding its end point, so `points[i]` is frame `i * steps_per_segment`. A `closed` path
+    returns from the last point to the first, stopping one step short of it, so the frames
+    loop seamlessly (e.g. as a GIF).
+
+    Returns:
+        For `points` `(k, latent_dim)`: `((k - 1) * steps_per_segment + 1, latent_dim)` for an
+        open path (ending on `points[-1]`), `(k * steps_per_segment, latent_dim)` if closed.
     """
     interpolator = _interpolator(method)
     steps_per_segment = _check_positive("steps_per_segment", steps_per_segment)
@@ -243,18 +255,22 @@ def interpolation_path(
     return frames
 
 
-# ---------------------------------------------------------------------------------- arithmetic
 _INDEX = re.compile(r"\d+")
 _OPERATOR = re.compile(r"\s*([+-])\s*")
 
 
 def parse_arithmetic(expression: str) -> ArithmeticTerms:
-    """Parse ``"1,2,3 - 4,5,6 + 7,8,9"`` into ``[(1, [1, 2, 3]), (-1, [4, 5, 6]), (1, [7, 8, 9])]``.
+    """Parse `"1,2,3 - 4,5,6 + 7,8,9"` into `[(1, [1, 2, 3]), (-1, [4, 5, 6]), (1, [7, 8, 9])]`.
 
-    Groups of comma-separated non-negative indices joined by ``+`` or ``-``, as in Radford et
+    Groups of comma-separated non-negative indices joined by `+` or `-`, as in Radford et
     al. 2016, Sec. 6.3.2 ("smiling woman - neutral woman + neutral man", each concept the mean
-    of a few samples' z). The first group may carry a ``+`` but not a ``-``. Any other input
-    raises ``ValueError`` with a one-line message.
+    of a few samples' z). The first group may carry a `+` but not a `-`.
+
+    Returns:
+        `(sign, indices)` per group, in order.
+
+    Raises:
+        ValueError: with a one-line message, for any other input.
     """
     if not isinstance(expression, str):
         raise ValueError(
@@ -297,11 +313,13 @@ def arithmetic(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Latent vector arithmetic (Radford et al. 2016, Sec. 6.3.2, Fig. 7).
 
-    Each group of the expression (a string for :func:`parse_arithmetic`, or its parsed terms)
-    indexes rows of ``z_bank`` ``(n, latent_dim)`` and is replaced by their mean, which the
-    paper found far more stable than single samples; the means are then added or subtracted as
-    written. Returns ``(group_means, result)``: the unsigned means ``(groups, latent_dim)``,
-    in the expression's order, and ``result = sum(sign * mean)`` ``(latent_dim,)``.
+    Each group of `expression` (a string for `parse_arithmetic`, or its parsed terms) is
+    replaced by the mean of the rows of `z_bank` `(n, latent_dim)` it indexes, which the paper
+    found far more stable than single samples; the means are combined as written.
+
+    Returns:
+        `(group_means, result)`: the unsigned means `(groups, latent_dim)` in the
+        expression's order, and `result = sum(sign * mean)` `(latent_dim,)`.
     """
     z_bank = np.asarray(z_bank)
     if z_bank.ndim != 2 or z_bank.shape[0] == 0:
@@ -327,12 +345,13 @@ def arithmetic(
     return group_means.astype(dtype), result.astype(dtype)
 
 
-# ---------------------------------------------------------------------------------- images
 def to_uint8(images: ArrayLike) -> np.ndarray:
-    """Map floats in [-1, 1] to uint8 [0, 255]: -1 -> 0, 0 -> 128, 1 -> 255, same shape.
+    """Map floats in [-1, 1] to uint8 [0, 255]: -1 -> 0, 0 -> 128, 1 -> 255.
 
-    Values outside the range are clipped and NaN (a diverged generator) becomes 0. A uint8
-    array is returned unchanged (copied), so already converted images pass through.
+    Values outside the range are clipped and NaN (a diverged generator) becomes 0.
+
+    Returns:
+        uint8 array of the same shape; a uint8 input comes back unchanged (copied).
     """
     images = np.asarray(images)
     if images.dtype == np.uint8:
@@ -342,7 +361,7 @@ def to_uint8(images: ArrayLike) -> np.ndarray:
 
 
 def grid_shape(n: int, cols: int | None = None) -> tuple[int, int]:
-    """``(rows, cols)`` for ``n`` images: cols defaults to ceil(sqrt(n)), rows = ceil(n / cols)."""
+    """`(rows, cols)` for `n` images: cols defaults to ceil(sqrt(n)), rows = ceil(n / cols)."""
     n = _check_positive("n", n)
     cols = math.ceil(math.sqrt(n)) if cols is None else _check_positive("cols", cols)
     return math.ceil(n / cols), cols
@@ -351,15 +370,16 @@ def grid_shape(n: int, cols: int | None = None) -> tuple[int, int]:
 def image_grid(
     images: ArrayLike, cols: int | None = None, padding: int = 2, pad_value: int = 255
 ) -> np.ndarray:
-    """Tile ``N`` images into one uint8 picture, row by row.
+    """Tile `N` images into one uint8 picture, row by row.
 
-    ``images`` is ``(N, H, W, C)`` with C in {1, 3}, or ``(N, H, W)``, as floats in [-1, 1]
-    (see :func:`to_uint8`) or uint8. The grid has :func:`grid_shape` ``(rows, cols)`` cells
-    separated and surrounded by ``padding`` pixels of ``pad_value``, so it is
-    ``rows * H + (rows + 1) * padding`` by ``cols * W + (cols + 1) * padding``; unused cells at
-    the end are filled with ``pad_value``. The default white (255) keeps cells apart on
-    black-background data like MNIST. Returns ``(height, width, 3)`` for colour and
-    ``(height, width)`` for grayscale, the shapes ``PIL.Image.fromarray`` takes.
+    `images` are `(N, H, W, C)` with C in {1, 3}, or `(N, H, W)`, as floats in [-1, 1] (see
+    `to_uint8`) or uint8. The grid has `grid_shape(N, cols)` cells separated and surrounded by
+    `padding` pixels of `pad_value` (white keeps cells apart on black-background data), so it
+    is `rows * H + (rows + 1) * padding` by `cols * W + (cols + 1) * padding`.
+
+    Returns:
+        `(height, width, 3)` for colour, `(height, width)` for grayscale: the shapes
+        `PIL.Image.fromarray` takes.
     """
     try:
         pixels = to_uint8(images)

@@ -19,7 +19,7 @@ import keras
 import numpy as np
 import pytest
 
-import keras_gan  # noqa: F401  (registers GAN for loading the chief's file)
+import keras_gan.gan  # noqa: F401  (registers GAN for loading the chief's file)
 
 TIMEOUT_S = 150
 

@@ -1,10 +1,11 @@
 """sample.py and keras_gan.sampling: grids, latent walks, latent arithmetic, files, bad input."""
 
-import importlib.util
+import json
 import os
 import shutil
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 import keras
@@ -13,6 +14,7 @@ import pytest
 from PIL import Image
 
 from keras_gan import GAN, callbacks, latent, networks, sampling, training
+from keras_gan.cli import sample as sample_cli
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE_PY = REPO / "sample.py"
@@ -20,16 +22,6 @@ ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
 LATENT = 8
 SHAPE = (16, 16, 1)
 CLASSES = 3
-
-
-def load_sample_cli():
-    spec = importlib.util.spec_from_file_location("sample_cli", SAMPLE_PY)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-sample_cli = load_sample_cli()
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
@@ -141,7 +133,7 @@ def test_a_torn_generator_keras_falls_back_to_the_newest_checkpoint(tmp_path, fi
     shutil.copytree(files["run"], run)
     content = (run / "generator.keras").read_bytes()
     (run / "generator.keras").write_bytes(content[: len(content) // 3])
-    with pytest.raises(training.TrainingError, match="damaged"):
+    with pytest.raises(sampling.SamplingError, match="damaged"):
         sampling.load_generator(run)
     gan = GAN(*pair, latent_dim=LATENT)
     gan.compile()
@@ -151,6 +143,34 @@ def test_a_torn_generator_keras_falls_back_to_the_newest_checkpoint(tmp_path, fi
     loaded = sampling.load_generator(run)
     for saved, restored in zip(pair[0].get_weights(), loaded.get_weights(), strict=True):
         np.testing.assert_array_equal(saved, restored)
+
+
+def test_a_run_whose_config_disagrees_with_its_generator_is_refused(tmp_path, files):
+    run = tmp_path / "run"
+    shutil.copytree(files["run"], run)
+    config = json.loads((run / "config.json").read_text())
+    (run / "config.json").write_text(json.dumps({**config, "latent_dim": LATENT + 1}))
+    with pytest.raises(sampling.SamplingError, match="the run directory is inconsistent"):
+        sampling.load_generator(run)
+
+
+def test_inference_imports_no_training_callbacks_or_data(files):
+    """Loading and sampling from a run or a checkpoint needs none of the training stack."""
+    code = textwrap.dedent(
+        f"""
+        import sys
+        from keras_gan import sampling
+        for source in ({str(files["run"])!r}, {str(files["checkpoint"])!r}):
+            sampling.sample_grid(sampling.load_generator(source), 4, seed=0)
+        heavy = ("training", "callbacks", "data", "performance", "evaluation")
+        loaded = [m for m in sys.modules if m.startswith("keras_gan.") and m.split(".")[1] in heavy]
+        assert not loaded, loaded
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, env=ENV, capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
 
 
 @pytest.mark.parametrize(
@@ -191,6 +211,24 @@ def test_same_seed_gives_the_images_of_gan_generate(pair):
     again = sampling.sample_grid(pair[0], 12, seed=5)
     np.testing.assert_array_equal(again, sampling.sample_grid(pair[0], 12, seed=5))
     assert not np.array_equal(again, sampling.sample_grid(pair[0], 12, seed=6))
+
+
+@pytest.mark.parametrize("conditional", [False, True])
+def test_gan_sampling_and_evaluation_generate_identical_arrays(pair, conditional_pair, conditional):
+    """One generation path: the same noise gives bit-identical samples everywhere."""
+    from keras_gan.evaluation import generate_images
+
+    networks_, options = (conditional_pair, {"num_classes": CLASSES}) if conditional else (pair, {})
+    gan = GAN(*networks_, latent_dim=LATENT, ema_momentum=0.9, **options)
+    n, seed = 300, 4  # more than one batch of 256
+    expected = gan.generate(n, seed=seed)
+    assert expected.dtype == np.float32 and expected.shape == (n, *gan.generator.output_shape[1:])
+    z = latent.sample_noise(n, LATENT, seed)
+    labels = np.arange(n) % CLASSES if conditional else None
+    np.testing.assert_array_equal(sampling.generate(gan.sampling_generator, z, labels), expected)
+    np.testing.assert_array_equal(generate_images(gan, n, seed=seed), expected)
+    drawn = sampling.draw_samples(gan.sampling_generator, n, seed=seed)
+    np.testing.assert_array_equal(drawn.images, latent.to_uint8(expected))
 
 
 def test_numbered_grid_keeps_its_size_and_marks_the_cells(generator):
