@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import csv
 import dataclasses
-import importlib.util
 import json
 import os
 import random
@@ -40,7 +39,6 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
-TRAIN_PY = REPO / "train.py"
 ENV = {
     **os.environ,
     "TF_CPP_MIN_LOG_LEVEL": "2",
@@ -61,7 +59,7 @@ def _worker(step_file: str, argv: list[str]) -> int:
     """``train.py argv`` with one extra callback that records the step after every batch."""
     import keras
 
-    from keras_gan import callbacks, training
+    from keras_gan import checkpoints, training
 
     class StepRecorder(keras.callbacks.Callback):
         def __init__(self) -> None:
@@ -69,18 +67,18 @@ def _worker(step_file: str, argv: list[str]) -> int:
             self._fd = os.open(step_file, os.O_WRONLY | os.O_CREAT, 0o644)
 
         def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
-            os.pwrite(self._fd, f"{callbacks.training_step(self.model):012d}".encode(), 0)
+            os.pwrite(self._fd, f"{checkpoints.training_step(self.model):012d}".encode(), 0)
 
-    build = training.build_callbacks
+    # The module whose `train` calls `build_callbacks` (keras_gan.training re-exports both).
+    run_module = sys.modules[training.train.__module__]
+    build = run_module.build_callbacks
 
     def with_recorder(*args: Any, **kwargs: Any) -> list[keras.callbacks.Callback]:
         return [*build(*args, **kwargs), StepRecorder()]
 
-    training.build_callbacks = with_recorder
-    spec = importlib.util.spec_from_file_location("train_cli", TRAIN_PY)
-    train_cli = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(train_cli)
-    train_cli.configure_logging()
+    run_module.build_callbacks = with_recorder
+    from keras_gan.cli import train as train_cli
+
     return train_cli.main(argv)
 
 
@@ -175,15 +173,15 @@ def _resumed_from(stdout: Path) -> int | None:
     return None if found is None else int(found.group(1))
 
 
-def _inspect(checkpoints: Path) -> tuple[int | None, int]:
+def _inspect(folder: Path) -> tuple[int | None, int]:
     """(step of the newest complete checkpoint or None, number of corrupt ones)."""
     import keras
 
-    from keras_gan import callbacks
+    from keras_gan import checkpoints, files
 
-    found = callbacks.find_checkpoints(checkpoints)
-    corrupt = sum(not callbacks.is_complete_keras_file(info.path) for info in found)
-    latest = callbacks.latest_checkpoint(checkpoints)
+    found = checkpoints.find_checkpoints(folder)
+    corrupt = sum(not files.is_complete_keras_file(info.path) for info in found)
+    latest = checkpoints.latest_checkpoint(folder)
     if latest is None:
         return None, corrupt
     try:
@@ -204,7 +202,7 @@ def soak(
 ) -> Report:
     """Kill a run ``kills`` times at random moments (delays uniform in [0, ``max_delay_s``]
     seconds after it starts training), resume after each, then let it finish."""
-    from keras_gan import callbacks  # also registers the GAN class for loading checkpoints
+    from keras_gan import checkpoints, gan  # noqa: F401  (gan registers GAN for loading)
 
     rng = random.Random(seed)
     work.mkdir(parents=True, exist_ok=True)
@@ -251,7 +249,7 @@ def soak(
         )
         latest = after
     step_file.write_text(f"{latest or 0:012d}")
-    newest = callbacks.latest_checkpoint(run_dir / "checkpoints")
+    newest = checkpoints.latest_checkpoint(run_dir / "checkpoints")
     code = 0
     if newest is None or newest.epochs_completed < epochs:  # else the last kill came after it
         process = _start(work, step_file, ["--resume", str(run_dir)], "final")
