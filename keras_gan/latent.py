@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import numpy as np
 from numpy.typing import ArrayLike
 
-from keras_gan.errors import KerasGanError, is_integer
+from keras_gan.errors import check_integer
 
 __all__ = [
     "arithmetic",
@@ -49,15 +49,6 @@ def _generator(seed: Seed) -> np.random.Generator:
     return np.random.default_rng(seed)
 
 
-def _check_positive(name: str, value: int, minimum: int = 1) -> int:
-    """`value` as an `int`, or a `KerasGanError` (a `ValueError`) naming `name`."""
-    if not is_integer(value):
-        raise KerasGanError(f"{name} must be an integer, got {value!r}.")
-    if value < minimum:
-        raise KerasGanError(f"{name} must be at least {minimum}, got {value}.")
-    return int(value)
-
-
 def sample_noise(n: int, latent_dim: int, seed: Seed = None) -> np.ndarray:
     """`n` latent vectors z ~ N(0, I), the prior of Goodfellow et al. 2014.
 
@@ -70,8 +61,8 @@ def sample_noise(n: int, latent_dim: int, seed: Seed = None) -> np.ndarray:
     Returns:
         float32 `(n, latent_dim)`.
     """
-    n = _check_positive("n", n, minimum=0)
-    latent_dim = _check_positive("latent_dim", latent_dim)
+    n = check_integer("n", n, minimum=0)
+    latent_dim = check_integer("latent_dim", latent_dim)
     return _generator(seed).standard_normal((n, latent_dim), dtype=np.float32)
 
 
@@ -93,8 +84,8 @@ def label_grid_noise(
         (`[0] * per_class + [1] * per_class + ...`), for `generator([z, labels])` and
         `image_grid(images, cols=per_class)`.
     """
-    num_classes = _check_positive("num_classes", num_classes)
-    per_class = _check_positive("per_class", per_class)
+    num_classes = check_integer("num_classes", num_classes)
+    per_class = check_integer("per_class", per_class)
     if same_noise_per_column:
         z = np.tile(sample_noise(per_class, latent_dim, seed), (num_classes, 1))
     else:
@@ -106,15 +97,13 @@ def label_grid_noise(
 def neighbourhood(z: ArrayLike, n: int = 9, scale: float = 0.25, seed: Seed = None) -> np.ndarray:
     """`z` followed by `n - 1` nearby points `z + scale * N(0, I)`.
 
-    Radford et al. 2016, Fig. 7 show an arithmetic result in the centre of a 3x3 grid whose
-    other cells add uniform noise of scale +-0.25 to it, with a U(-1, 1) prior: a quarter of
-    the prior's spread. With our N(0, I) prior that quarter is Gaussian noise of std 0.25.
+    Radford et al. 2016, Fig. 7 put an arithmetic result amid 3x3 cells that add U(-0.25,
+    0.25) noise, a quarter of their U(-1, 1) prior's spread; with N(0, I) that is std 0.25.
 
     Returns:
-        `(n, dim)` for one latent vector `z` `(dim,)`; row 0 is `z` itself (put it in the
-        centre cell of a 3x3 grid).
+        `(n, dim)` for one `z` of shape `(dim,)`; row 0 is `z` (the centre of a 3x3 grid).
     """
-    n = _check_positive("n", n)
+    n = check_integer("n", n)
     z = np.asarray(z)
     if z.ndim != 1:
         raise ValueError(f"z must be one latent vector of shape (latent_dim,), got {z.shape}.")
@@ -214,7 +203,7 @@ def interpolate(
         `(steps, latent_dim)` for vectors of shape `(latent_dim,)`.
     """
     interpolator = _interpolator(method)
-    steps = _check_positive("steps", steps, minimum=2)
+    steps = check_integer("steps", steps, minimum=2)
     z_start, z_end = np.asarray(z_start), np.asarray(z_end)
     if z_start.ndim != 1 or z_start.shape != z_end.shape:
         raise ValueError(
@@ -239,7 +228,7 @@ def interpolation_path(
         open path (ending on `points[-1]`), `(k * steps_per_segment, latent_dim)` if closed.
     """
     interpolator = _interpolator(method)
-    steps_per_segment = _check_positive("steps_per_segment", steps_per_segment)
+    steps_per_segment = check_integer("steps_per_segment", steps_per_segment)
     points = np.asarray(points)
     if points.ndim != 2 or points.shape[0] < 2:
         raise ValueError(
@@ -362,8 +351,8 @@ def to_uint8(images: ArrayLike) -> np.ndarray:
 
 def grid_shape(n: int, cols: int | None = None) -> tuple[int, int]:
     """`(rows, cols)` for `n` images: cols defaults to ceil(sqrt(n)), rows = ceil(n / cols)."""
-    n = _check_positive("n", n)
-    cols = math.ceil(math.sqrt(n)) if cols is None else _check_positive("cols", cols)
+    n = check_integer("n", n)
+    cols = math.ceil(math.sqrt(n)) if cols is None else check_integer("cols", cols)
     return math.ceil(n / cols), cols
 
 
@@ -391,7 +380,7 @@ def image_grid(
         raise ValueError(
             f"Images must have shape (N, H, W), (N, H, W, 1) or (N, H, W, 3), got {pixels.shape}."
         )
-    padding = _check_positive("padding", padding, minimum=0)
+    padding = check_integer("padding", padding, minimum=0)
     if isinstance(pad_value, bool) or not 0 <= pad_value <= 255:
         raise ValueError(f"pad_value must be an integer in [0, 255], got {pad_value!r}.")
     count, height, width, channels = pixels.shape

@@ -44,6 +44,11 @@ class RunPaths:
         return self.root / "generator_best.keras"
 
     @property
+    def data_cache(self) -> Path:
+        """`data_cache/`: an image folder's decoded images, with `--cache-data`."""
+        return self.root / "data_cache"
+
+    @property
     def samples(self) -> Path:
         """`samples/`: one grid on the fixed noise per epoch."""
         return self.root / "samples"

@@ -135,7 +135,7 @@ def test_interpolate_includes_both_endpoints():
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"steps": 1}, "steps must be at least 2"),
+        ({"steps": 1}, "steps must be an integer of at least 2"),
         ({"steps": 4, "method": "cubic"}, "Unknown interpolation method 'cubic'"),
         ({"steps": 4, "z_end": np.zeros(5)}, "same shape"),
     ],
@@ -304,8 +304,8 @@ def test_image_grid_without_padding_tiles_exactly():
         (np.zeros((2, 4, 4, 2)), {}, "got \\(2, 4, 4, 2\\)"),
         (np.zeros((4, 4)), {}, "got \\(4, 4\\)"),
         (np.zeros((0, 4, 4, 1)), {}, "No images"),
-        (np.zeros((2, 4, 4)), {"cols": 0}, "cols must be at least 1"),
-        (np.zeros((2, 4, 4)), {"padding": -1}, "padding must be at least 0"),
+        (np.zeros((2, 4, 4)), {"cols": 0}, "cols must be a positive integer"),
+        (np.zeros((2, 4, 4)), {"padding": -1}, "padding must be a non-negative integer"),
         (np.zeros((2, 4, 4)), {"pad_value": 300}, "pad_value must be"),
         ([np.zeros((4, 4)), np.zeros((5, 4))], {}, "same shape"),
     ],

@@ -24,6 +24,7 @@ from cli_helpers import ENV, TRAIN_PY, WAIT_S, run_cli, start_cli, wait_for_chec
 from PIL import Image
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
+import keras_gan.gan  # noqa: F401  (registers GAN, so keras.saving.load_model rebuilds GANs)
 from keras_gan import data, training
 from keras_gan.cli import train as train_cli
 
@@ -229,6 +230,30 @@ def test_resume_after_epoch_one_continues_like_an_uninterrupted_run(
     accumulator.Reload()
     assert [event.step for event in accumulator.Tensors("epoch/d_loss")] == [1, 2]
     assert [event.step for event in accumulator.Tensors("batch/d_loss")] == list(range(1, 9))
+
+
+def test_image_folder_run_resumes_bit_identically_from_its_data_cache(digits_npz, tmp_path):
+    # A folder streams; --cache-data keeps the decoded images in RUN/data_cache. A run stopped
+    # after epoch 1 and resumed must see epoch 2's batches of an uninterrupted run (the folder
+    # starts at the epoch's seeded order without decoding epoch 1 again).
+    folder = tmp_path / "digits"
+    folder.mkdir()
+    for index, pixels in enumerate(np.load(digits_npz)["x"]):
+        Image.fromarray(pixels).save(folder / f"{index:02d}.png")
+    common = ["--dataset", str(folder), "--cache-data", "--deterministic", *TINY]
+    whole = run_cli(*common, "--epochs", "2", "--run-dir", "whole", cwd=tmp_path)
+    first = run_cli(*common, "--epochs", "1", "--run-dir", "split", cwd=tmp_path)
+    assert whole.returncode == 0 and first.returncode == 0, whole.stderr[-2000:]
+    assert len(list((tmp_path / "split" / "data_cache").glob("*.index"))) == 1
+    second = run_cli("--resume", "split", "--epochs", "2", cwd=tmp_path)
+    assert second.returncode == 0, second.stderr[-2000:]
+    weights = []
+    for run in ("whole", "split"):
+        gan = keras.saving.load_model(training.latest_checkpoint(tmp_path / run).path)
+        assert int(gan.g_optimizer.iterations) == 2 * STEPS_PER_EPOCH
+        weights.append([np.asarray(w) for w in gan.generator.weights])
+    for resumed, uninterrupted in zip(*weights, strict=True):
+        np.testing.assert_array_equal(resumed, uninterrupted)
 
 
 def test_sigkill_mid_epoch_resumes_from_the_last_complete_checkpoint(digits_npz, tmp_path, caplog):

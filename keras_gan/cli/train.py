@@ -223,8 +223,8 @@ def _explicit_settings(ctx: click.Context, settings: dict[str, Any]) -> dict[str
     metavar="RUN_DIR",
     help="Continue this run from its newest complete checkpoint. Only --epochs, "
     "--steps-per-epoch, --sample-every, --checkpoint-every, --keep-checkpoints, --log-every, "
-    "--data-dir, --jit-compile, --steps-per-execution, --strategy and --deterministic may "
-    "change (--precision may not).",
+    "--data-dir, --cache-data, --jit-compile, --steps-per-execution, --strategy and "
+    "--deterministic may change (--precision may not).",
 )
 @click.option(
     "--sample-every",
@@ -262,6 +262,14 @@ def _explicit_settings(ctx: click.Context, settings: dict[str, Any]) -> dict[str
     "--data-dir",
     type=click.Path(file_okay=False),
     help="Folder with local dataset copies (IDX files, <name>.npz) or TFDS data.",
+)
+@click.option(
+    "--cache-data/--no-cache-data",
+    default=DEFAULTS["cache_data"],
+    show_default=True,
+    help="Keep an image folder's decoded images in RUN/data_cache after the first epoch, so "
+    "later epochs and resumes read them instead of decoding the files (costs disk: about "
+    "H*W*C bytes per image). Data held in memory ignores it.",
 )
 @click.option(
     "--conditional",

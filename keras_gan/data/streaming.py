@@ -24,6 +24,7 @@ from keras_gan.errors import one_line
 logger = logging.getLogger("keras_gan.data")
 
 SHUFFLE_BUFFER_CACHED = 10_000
+DECODE_CHUNK = 32
 CACHE_PREFIX = "imagefolder-"
 
 
@@ -81,30 +82,37 @@ def prepare_cache(cache_dir: str | os.PathLike, key: str) -> str:
 def decoding_map(
     decode: Callable[[str], np.ndarray], shape: tuple[int, ...], skipped: SkippedFiles
 ) -> Callable[[tf.Tensor], tuple[tf.Tensor, tf.Tensor]]:
-    """A `tf.data` map function: path -> (uint8 image of `shape`, whether it decoded).
+    """A `tf.data` map function: a chunk of paths -> (uint8 images of `shape`, decoded flags).
 
     `decode(path)` runs in `tf.numpy_function`, so Pillow decodes on tf.data's threads (it
-    releases the GIL while decoding). A failure, or an image of another shape, gives `False`.
+    releases the GIL while decoding); a chunk of `DECODE_CHUNK` files per call spreads the cost
+    of entering Python (one call per file decoded 2.5x fewer 64x64 PNGs per second). A failure,
+    or an image of another shape, gives `False` for that file.
     """
     blank = np.zeros(shape, dtype=np.uint8)
 
-    def decode_or_flag(path: bytes) -> tuple[np.ndarray, np.bool_]:
+    def decode_or_flag(path: bytes) -> tuple[np.ndarray, bool]:
         name = path.decode()
         try:
             pixels = decode(name)
         except Exception as error:  # A corrupt file must be skipped, whatever Pillow raises.
             skipped.add(name, one_line(error, max_length=200))
-            return blank, np.False_
+            return blank, False
         if pixels.shape != shape:
             skipped.add(
                 name, f"it is {pixels.shape[1]}x{pixels.shape[0]}, not {shape[1]}x{shape[0]}"
             )
-            return blank, np.False_
-        return pixels, np.True_
+            return blank, False
+        return pixels, True
 
-    def mapped(path: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
-        pixels, ok = tf.numpy_function(decode_or_flag, [path], (tf.uint8, tf.bool), stateful=False)
-        return tf.ensure_shape(pixels, shape), tf.ensure_shape(ok, ())
+    def decode_chunk(paths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        results = [decode_or_flag(path) for path in paths]
+        images = np.stack([pixels for pixels, _ in results]) if results else blank[:0]
+        return images.reshape((len(results), *shape)), np.array([ok for _, ok in results])
+
+    def mapped(paths: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        images, ok = tf.numpy_function(decode_chunk, [paths], (tf.uint8, tf.bool), stateful=False)
+        return tf.ensure_shape(images, (None, *shape)), tf.ensure_shape(ok, (None,))
 
     return mapped
 
@@ -145,8 +153,9 @@ def stream_files(
         return (pixels, item[1], ok) if with_labels else (pixels, ok)
 
     def decoded(files: tf.data.Dataset) -> tf.data.Dataset:
-        images = files.map(decode_item, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-        images = images.filter(lambda *element: element[-1])
+        chunks = files.batch(DECODE_CHUNK)
+        images = chunks.map(decode_item, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+        images = images.unbatch().filter(lambda *element: element[-1])
         return images.map(lambda *element: element[:-1] if with_labels else element[0])
 
     cached = None if cache_file is None else decoded(items).cache(cache_file)

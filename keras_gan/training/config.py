@@ -101,6 +101,7 @@ RESUME_OVERRIDES = frozenset(
         "keep_checkpoints",
         "log_every",
         "data_dir",
+        "cache_data",
         "jit_compile",
         "steps_per_execution",
         "strategy",
@@ -216,6 +217,7 @@ class TrainConfig:
     keep_checkpoints: int = 3
     log_every: int = 10
     data_dir: str | None = None
+    cache_data: bool = False
     network_options: dict[str, Any] = dataclasses.field(default_factory=dict)
     conditional: bool = False
     image_shape: tuple[int, ...] | None = None

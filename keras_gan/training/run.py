@@ -63,6 +63,7 @@ def _describe(config: TrainConfig) -> data.DatasetInfo:
 
 
 def _load_data(config: TrainConfig, start_epoch: int | None = None) -> Any:
+    cache = RunPaths(Path(config.run_dir)).data_cache if config.cache_data else None
     return data.load(
         config.dataset,
         batch_size=config.batch_size,
@@ -75,6 +76,7 @@ def _load_data(config: TrainConfig, start_epoch: int | None = None) -> Any:
         data_dir=config.data_dir,
         num_examples=config.num_examples,
         start_epoch=start_epoch,
+        cache_dir=None if cache is None else performance.worker_path(cache),
     )
 
 
