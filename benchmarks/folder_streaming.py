@@ -9,10 +9,13 @@ images of a folder with `GAN.fit`, mixed_bfloat16 (the CPU default), batch 64:
   wrote the cache.
 Printed per case: peak RSS, seconds from `load` to the end of the first training step, and
 training images/s over a timed window (`--steps` steps after `--warmup`; for `stream+cache`
-the same window on the second pass).
+the same window on the second pass). The DCGAN is 32 filters wide by default: at 64 a step is
+about four times the work, and 110 steps of one case took over 9 minutes on 2 cores.
 
     python benchmarks/folder_streaming.py --make 100000     # writes the folder once (~5 min)
-    python benchmarks/folder_streaming.py --folders /tmp/kg_folder_10k /tmp/kg_folder_100k
+    python benchmarks/folder_streaming.py --folders /tmp/kg_folder_10k /tmp/kg_folder_100k \
+        --cases in-memory stream
+    python benchmarks/folder_streaming.py --folders /tmp/kg_folder_10k --cases stream+cache
 """
 
 from __future__ import annotations
@@ -64,7 +67,7 @@ def in_memory_dataset(folder: str, seed: int):
     return arrays.pipeline_from_arrays(images, None, settings), len(paths)
 
 
-def run_case(case: str, folder: str, steps: int, warmup: int) -> dict:
+def run_case(case: str, folder: str, steps: int, warmup: int, base_filters: int) -> dict:
     """Train in this process and return the figures (run as `--child`)."""
     import keras
 
@@ -73,7 +76,7 @@ def run_case(case: str, folder: str, steps: int, warmup: int) -> dict:
     keras.mixed_precision.set_global_policy("mixed_bfloat16")
     keras.utils.set_random_seed(0)
     generator, discriminator = networks.build(
-        "dcgan", image_shape=(IMAGE_SIZE, IMAGE_SIZE, 3), latent_dim=100
+        "dcgan", image_shape=(IMAGE_SIZE, IMAGE_SIZE, 3), latent_dim=100, base_filters=base_filters
     )
     gan = GAN(generator, discriminator, latent_dim=100, seed=0)
     gan.compile(
@@ -125,8 +128,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--folders", nargs="+", default=["/tmp/kg_folder_100k"])
     parser.add_argument("--cases", nargs="+", default=list(CASES), choices=CASES)
-    parser.add_argument("--steps", type=int, default=100)
-    parser.add_argument("--warmup", type=int, default=10)
+    parser.add_argument("--steps", type=int, default=40)
+    parser.add_argument("--warmup", type=int, default=5)
+    parser.add_argument("--base-filters", type=int, default=32, help="DCGAN width")
     parser.add_argument("--make", type=int, help="write a folder of this many PNGs and exit")
     parser.add_argument("--child", nargs=2, metavar=("CASE", "FOLDER"), help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -134,9 +138,12 @@ def main() -> None:
         print(make_folder(Path(args.folders[0]), args.make))
         return
     if args.child:
-        print(json.dumps(run_case(*args.child, args.steps, args.warmup)))
+        print(json.dumps(run_case(*args.child, args.steps, args.warmup, args.base_filters)))
         return
-    print(f"DCGAN 64x64x3, batch {BATCH_SIZE}, mixed_bfloat16, {args.steps} timed steps")
+    print(
+        f"DCGAN 64x64x3 (base_filters {args.base_filters}), batch {BATCH_SIZE}, mixed_bfloat16, "
+        f"{args.steps} timed steps after {args.warmup}"
+    )
     print("| folder | images | case | peak RSS (MiB) | to 1st step (s) | images/s | cache (MiB) |")
     print("|---|---|---|---|---|---|---|")
     baseline: dict[str, float] = {}
@@ -144,6 +151,7 @@ def main() -> None:
         for case in args.cases:
             command = [sys.executable, __file__, "--child", case, folder]
             command += ["--steps", str(args.steps), "--warmup", str(args.warmup)]
+            command += ["--base-filters", str(args.base_filters)]
             child = subprocess.run(command, capture_output=True, text=True, check=False)
             if child.returncode != 0:
                 print(f"| {folder} | | {case} | failed: {child.stderr.strip().splitlines()[-1]} |")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numbers
 from typing import Any
 
-__all__ = ["KerasGanError", "check_integer", "is_integer", "one_line"]
+__all__ = ["KerasGanError", "check_integer", "integer_requirement", "is_integer", "one_line"]
 
 
 class KerasGanError(ValueError):
@@ -68,14 +68,15 @@ def check_integer(
         error: when `value` is not an integer or is below `minimum`.
     """
     if not is_integer(value):
-        kind = "an integer" if minimum is None else _at_least(minimum)
+        kind = "an integer" if minimum is None else integer_requirement(minimum)
         raise error(f"{name} must be {kind}{hint}, got {value!r}.")
     if minimum is not None and value < minimum:
-        raise error(f"{name} must be {_at_least(minimum)}{hint}, got {value!r}.")
+        raise error(f"{name} must be {integer_requirement(minimum)}{hint}, got {value!r}.")
     return int(value)
 
 
-def _at_least(minimum: int) -> str:
+def integer_requirement(minimum: int) -> str:
+    """`"a positive integer"`, `"a non-negative integer"` or `"an integer of at least N"`."""
     if minimum == 1:
         return "a positive integer"
     if minimum == 0:

@@ -20,7 +20,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import click
 
-from keras_gan.errors import one_line
+from keras_gan.errors import integer_requirement, one_line
 
 __all__ = [
     "CONTEXT_SETTINGS",
@@ -218,14 +218,16 @@ def library_logs_on_stdout() -> Iterator[None]:
 
 
 # ---------------------------------------------------------------------- parameter types
-class IntRange(click.IntRange):
-    """`click.IntRange` whose error says what is wanted: `--epochs must be a positive integer,
-    got 0.` (text that is not an integer keeps click's own message)."""
+class _SaysWhatIsWanted:
+    """Mixin for click's range types: out of range is one line naming the flag and the range.
 
-    name = "integer"  # the metavar: INTEGER, with the range in the help's [x>=1]
+    Text that is not a number at all keeps click's own message (from `number_type`).
+    """
+
+    number_type: click.ParamType
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        number = click.INT.convert(value, param, ctx)
+        number = self.number_type.convert(value, param, ctx)
         try:
             return super().convert(number, param, ctx)
         except click.BadParameter:
@@ -233,28 +235,28 @@ class IntRange(click.IntRange):
             raise click.UsageError(message, ctx) from None
 
     def _wanted(self) -> str:
+        raise NotImplementedError
+
+
+class IntRange(_SaysWhatIsWanted, click.IntRange):
+    """`click.IntRange` whose error says what is wanted: `--epochs must be a positive integer,
+    got 0.`, in the words of `keras_gan.errors.check_integer`."""
+
+    name = "integer"  # the metavar: INTEGER, with the range in the help's [x>=1]
+    number_type = click.INT
+
+    def _wanted(self) -> str:
         if self.max is None and self.min is not None and not self.min_open:
-            if self.min == 1:
-                return "a positive integer"
-            if self.min == 0:
-                return "a non-negative integer"
-            return f"an integer of at least {self.min}"
+            return integer_requirement(self.min)
         return f"in the range {self._describe_range()}"
 
 
-class FloatRange(click.FloatRange):
+class FloatRange(_SaysWhatIsWanted, click.FloatRange):
     """`click.FloatRange` whose error says what is wanted: `--lr-d must be a positive number,
     got -1.0.` or `--beta1 must be in [0, 1), got 1.5.`"""
 
     name = "float"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        number = click.FLOAT.convert(value, param, ctx)
-        try:
-            return super().convert(number, param, ctx)
-        except click.BadParameter:
-            message = f"{_flag(param)} must be {self._wanted()}, got {number}."
-            raise click.UsageError(message, ctx) from None
+    number_type = click.FLOAT
 
     def _wanted(self) -> str:
         if self.min == 0 and self.max in (None, float("inf")):

@@ -21,6 +21,22 @@ def concat_label_embedding(z, labels, num_classes: int, embedding_dim: int):
     return layers.Concatenate(name="z_and_label")([z, embedded])
 
 
+def generator_inputs(
+    latent_dim: int, num_classes: int | None, label_embedding_dim: int
+) -> tuple[keras.KerasTensor | list[keras.KerasTensor], keras.KerasTensor]:
+    """A generator's inputs and its first tensor: `z`, or `[z, label]` with the label embedding
+    concatenated to `z` when `num_classes` is given.
+
+    Returns:
+        `(inputs, x)` for `keras.Model(inputs, ...)` and the first layer.
+    """
+    z = keras.Input((latent_dim,), name="z")
+    if not num_classes:
+        return z, z
+    labels = label_input()
+    return [z, labels], concat_label_embedding(z, labels, num_classes, label_embedding_dim)
+
+
 def projection_logit(features, labels, num_classes: int, spectral_norm: bool, init=None):
     """Projection discriminator logit psi(phi(x)) + <embed(y), phi(x)> (Miyato & Koyama 2018,
     Eq. 3); without labels, just psi(phi(x))."""

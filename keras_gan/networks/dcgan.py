@@ -13,7 +13,7 @@ from keras import layers
 
 from keras_gan.networks.blocks import (
     check_num_classes,
-    concat_label_embedding,
+    generator_inputs,
     label_input,
     maybe_spectral,
     projection_logit,
@@ -97,12 +97,7 @@ def build_dcgan_generator(
     check_num_classes(num_classes)
     start, doublings, channels = _dcgan_geometry(image_shape)
     filters = base_filters * 2 ** (doublings - 1)
-    z = keras.Input((latent_dim,), name="z")
-    inputs, x = z, z
-    if num_classes:
-        labels = label_input()
-        inputs = [z, labels]
-        x = concat_label_embedding(z, labels, num_classes, label_embedding_dim)
+    inputs, x = generator_inputs(latent_dim, num_classes, label_embedding_dim)
     x = layers.Dense(start * start * filters, use_bias=False, kernel_initializer=_init())(x)
     x = layers.Reshape((start, start, filters))(x)
     x = _batch_norm()(x)

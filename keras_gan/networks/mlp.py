@@ -10,8 +10,8 @@ from keras import layers
 
 from keras_gan.networks.blocks import (
     check_num_classes,
-    concat_label_embedding,
     dense_stack,
+    generator_inputs,
     label_input,
     maybe_spectral,
     output_activation_for,
@@ -44,12 +44,7 @@ def build_mlp_generator(
     """
     check_num_classes(num_classes)
     image_shape = tuple(image_shape)
-    z = keras.Input((latent_dim,), name="z")
-    inputs, x = z, z
-    if num_classes:
-        labels = label_input()
-        inputs = [z, labels]
-        x = concat_label_embedding(z, labels, num_classes, label_embedding_dim)
+    inputs, x = generator_inputs(latent_dim, num_classes, label_embedding_dim)
     x = dense_stack(x, generator_hidden, activation, generator_dropout, leaky_slope=None)
     x = layers.Dense(math.prod(image_shape), name="to_pixels")(x)
     x = layers.Activation(
