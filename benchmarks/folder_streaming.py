@@ -1,7 +1,8 @@
 """Image folders: streaming against decoding the whole folder into memory, while training.
 
 Each case runs in its own process (so peak RSS is its own) and trains the DCGAN on 64x64 RGB
-images of a folder with `GAN.fit`, mixed_bfloat16 (the CPU default), batch 64:
+images of a folder with `GAN.fit`, batch 64, at `train.py`'s `auto` precision (bfloat16 only
+where the CPU has it: without AVX512-BF16 it is emulated and several times slower than float32):
 - `in-memory`: the old path: every file decoded with Pillow (thread pool) into one uint8 array,
   then the in-memory pipeline (`keras_gan.data.arrays.pipeline_from_arrays`);
 - `stream`: `data.load(folder)`: file names shuffled, decoded on tf.data's threads as needed;
@@ -71,9 +72,9 @@ def run_case(case: str, folder: str, steps: int, warmup: int, base_filters: int)
     """Train in this process and return the figures (run as `--child`)."""
     import keras
 
-    from keras_gan import GAN, data, networks
+    from keras_gan import GAN, data, networks, performance
 
-    keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    keras.mixed_precision.set_global_policy(performance.recommended_precision())
     keras.utils.set_random_seed(0)
     generator, discriminator = networks.build(
         "dcgan", image_shape=(IMAGE_SIZE, IMAGE_SIZE, 3), latent_dim=100, base_filters=base_filters
@@ -121,6 +122,7 @@ def run_case(case: str, folder: str, steps: int, warmup: int, base_filters: int)
         "first_step_s": times[0] - start,
         "images_per_s": steps * BATCH_SIZE / (window[-1] - window[0]),
         "cache_mib": sum(p.stat().st_size for p in Path(cache).iterdir()) / 2**20,
+        "precision": keras.mixed_precision.global_policy().name,
     }
 
 
@@ -141,11 +143,13 @@ def main() -> None:
         print(json.dumps(run_case(*args.child, args.steps, args.warmup, args.base_filters)))
         return
     print(
-        f"DCGAN 64x64x3 (base_filters {args.base_filters}), batch {BATCH_SIZE}, mixed_bfloat16, "
+        f"DCGAN 64x64x3 (base_filters {args.base_filters}), batch {BATCH_SIZE}, "
         f"{args.steps} timed steps after {args.warmup}"
     )
-    print("| folder | images | case | peak RSS (MiB) | to 1st step (s) | images/s | cache (MiB) |")
-    print("|---|---|---|---|---|---|---|")
+    columns = ["folder", "images", "case", "peak RSS (MiB)", "to 1st step (s)", "images/s"]
+    columns += ["cache (MiB)", "precision"]
+    print("| " + " | ".join(columns) + " |")
+    print("|---" * len(columns) + "|")
     baseline: dict[str, float] = {}
     for folder in args.folders:
         for case in args.cases:
@@ -163,7 +167,7 @@ def main() -> None:
             print(
                 f"| {Path(folder).name} | {row['images']:,} | {case} | {row['peak_rss_mib']:,.0f} "
                 f"| {row['first_step_s']:.1f} | {row['images_per_s']:.0f} ({ratio:.2f}x) "
-                f"| {row['cache_mib']:,.0f} |",
+                f"| {row['cache_mib']:,.0f} | {row['precision']} |",
                 flush=True,
             )
 
