@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from keras_gan import networks
+from keras_gan.networks import registry
 
 
 @pytest.mark.parametrize(
@@ -122,7 +123,9 @@ def test_unknown_options_and_architectures_are_errors():
         networks.build("mlp", (28, 28, 1), 0)
 
 
-def test_register_a_user_architecture():
+def test_register_a_user_architecture(monkeypatch):
+    monkeypatch.setattr(registry, "_REGISTRY", dict(registry._REGISTRY))  # leave no trace
+
     def tiny_generator(image_shape, latent_dim, *, width=4):
         z = keras.Input((latent_dim,))
         x = keras.layers.Dense(width, activation="relu")(z)
