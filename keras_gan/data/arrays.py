@@ -200,6 +200,17 @@ def check_batch(batch_size: int, count: int, drop_remainder: bool, name: str) ->
         )
 
 
+def check_split_size(count: int, settings: PipelineSettings, name: str, split: str) -> None:
+    """Refuse an empty split, or one too small for a single batch (`check_batch`).
+
+    Raises:
+        DataError: with a one-line message naming the split and what to change.
+    """
+    if count == 0:
+        raise DataError(f"split {split!r} of {name} is empty; widen the slice")
+    check_batch(settings.batch_size, count, settings.drop_remainder, name)
+
+
 def batch(dataset: tf.data.Dataset, settings: PipelineSettings) -> tf.data.Dataset:
     """Batch uint8 images (or `(images, labels)`) as `settings` asks."""
     return dataset.batch(

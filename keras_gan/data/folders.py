@@ -247,9 +247,7 @@ class ImageFolder(Source):
         if settings.with_labels and info.num_classes is None:
             raise DataError(no_labels_message(self.name))
         paths, labels = self._candidates(split, options)
-        if not paths:
-            raise DataError(f"split {split.text!r} of {self.name} is empty; widen the slice")
-        arrays.check_batch(settings.batch_size, len(paths), settings.drop_remainder, self.name)
+        arrays.check_split_size(len(paths), settings, self.name, split.text)
         self._check_readable(paths)
         shape = info.element_shape
         grayscale = shape[-1] == 1

@@ -156,9 +156,7 @@ class InMemorySource(Source):
         images, labels, warnings = self.read(split.name)
         selection = split.bounds(len(images))
         images = images[selection][: options.num_examples]
-        if len(images) == 0:
-            raise DataError(f"split {split.text!r} of {self.name} is empty; widen the slice")
-        arrays.check_batch(settings.batch_size, len(images), settings.drop_remainder, self.name)
+        arrays.check_split_size(len(images), settings, self.name, split.text)
         images = arrays.prepare_arrays(images, options.image_size, options.channels)
         if labels is not None:
             labels = labels[selection][: options.num_examples]

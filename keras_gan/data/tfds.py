@@ -191,9 +191,7 @@ class TfdsSource(Source):
             raise DataError(no_labels_message(self.name))
         count = info.num_examples
         if count is not None:
-            if count == 0:
-                raise DataError(f"split {split.text!r} of {self.name} is empty; widen the slice")
-            arrays.check_batch(settings.batch_size, count, settings.drop_remainder, self.name)
+            arrays.check_split_size(count, settings, self.name, split.text)
         native = self.builder.info.features[self.image_key].shape
         fits = count is not None and None not in native
         if fits and count * math.prod(native) <= IN_MEMORY_LIMIT_BYTES:
