@@ -155,6 +155,31 @@ def test_start_epoch_resumes_the_seeded_order_of_an_uninterrupted_stream(
     np.testing.assert_array_equal(np.sort(from_start[0], 0), np.sort(from_start[2], 0))
 
 
+def test_start_epoch_under_global_seed_zero(tmp_path: Path) -> None:
+    """`train.py --seed 0` sets TensorFlow's global seed to 0, where tensor-seeded shuffles fail."""
+    import tensorflow as tf
+
+    write_colour_folder(tmp_path / "images", 8)
+    options = {"batch_size": 4, "image_size": 8, "channels": 3, "seed": 0, "start_epoch": 1}
+    tf.random.set_seed(0)
+    try:
+        # The same cache folder without then with labels: the two are cached apart.
+        for cache, labelled in (
+            (None, True),
+            (tmp_path / "cache", False),
+            (tmp_path / "cache", True),
+        ):
+            dataset = data.load(
+                tmp_path / "images", cache_dir=cache, with_labels=labelled, **options
+            )
+            if not labelled:
+                dataset = dataset.map(lambda images: (images,))
+            first, second = passes(dataset, 2, 2)
+            assert first.shape == (8, 8, 8, 3) and not np.array_equal(first, second)
+    finally:
+        tf.random.set_seed(None)
+
+
 def test_start_epoch_on_data_held_in_memory_skips_to_the_same_batches(tmp_path: Path) -> None:
     images = np.random.default_rng(0).integers(0, 256, (12, 4, 4, 1), dtype=np.uint8)
     np.savez(tmp_path / "set.npz", x=images, y=np.arange(12) % 3)

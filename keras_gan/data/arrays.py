@@ -120,7 +120,7 @@ def as_labels(labels: np.ndarray, count: int, where: str) -> np.ndarray:
 def final_shape(
     native: tuple[int, int, int], options: Options, default_size: int | None = None
 ) -> tuple[int, int, int]:
-    """The `(H, W, C)` a pipeline yields for images of shape `native` (alpha is dropped)."""
+    """The `(H, W, C)` a pipeline yields for images of shape `native` (RGBA gives RGB)."""
     height, width, channels = native
     channels = options.channels or (3 if channels == 4 else channels)
     size = options.image_size or default_size
@@ -129,19 +129,31 @@ def final_shape(
     return (height, width, channels)
 
 
+def composite(images: tf.Tensor, background: tuple[int, int, int]) -> tf.Tensor:
+    """uint8 RGBA -> RGB alpha-blended onto `background`, rounded as image folders do."""
+    rgb, alpha = tf.cast(images[..., :3], tf.int32), tf.cast(images[..., 3:], tf.int32)
+    under = tf.constant(background, tf.int32)
+    return tf.cast((rgb * alpha + under * (255 - alpha) + 127) // 255, tf.uint8)
+
+
 def prepare_tensor(
-    images: tf.Tensor, image_size: int | None, channels: int | None, crop: int | None = None
+    images: tf.Tensor,
+    image_size: int | None,
+    channels: int | None,
+    crop: int | None = None,
+    background: tuple[int, int, int] = (255, 255, 255),
 ) -> tf.Tensor:
     """Crop, resize and convert the channels of uint8 images (HWC or NHWC).
 
-    Non-square images are centre-cropped to a square (at most `crop` pixels wide) before
-    resizing; shrinking is bilinear with antialiasing, so it averages like area resizing.
+    RGBA images are composited onto `background` first. Non-square images are centre-cropped
+    to a square (at most `crop` pixels wide) before resizing; shrinking is bilinear with
+    antialiasing, so it averages like area resizing.
 
     Returns:
         uint8 images.
     """
     if images.shape[-1] == 4:
-        images = images[..., :3]
+        images = composite(images, background)
     if channels == 1 and images.shape[-1] == 3:
         images = tf.image.rgb_to_grayscale(images)
     if crop is not None or image_size is not None:
@@ -167,7 +179,11 @@ def prepare_tensor(
 
 
 def prepare_arrays(
-    images: np.ndarray, image_size: int | None, channels: int | None, crop: int | None = None
+    images: np.ndarray,
+    image_size: int | None,
+    channels: int | None,
+    crop: int | None = None,
+    background: tuple[int, int, int] = (255, 255, 255),
 ) -> np.ndarray:
     """`prepare_tensor` on an in-memory uint8 NHWC array, in chunks so floats stay small."""
     native = tuple(images.shape[1:])
@@ -177,7 +193,9 @@ def prepare_arrays(
     prepared = np.empty((len(images), *target), dtype=np.uint8)
     for start in range(0, len(images), RESIZE_CHUNK):
         chunk = tf.constant(images[start : start + RESIZE_CHUNK])
-        prepared[start : start + RESIZE_CHUNK] = prepare_tensor(chunk, image_size, channels, crop)
+        prepared[start : start + RESIZE_CHUNK] = prepare_tensor(
+            chunk, image_size, channels, crop, background
+        )
     return prepared
 
 

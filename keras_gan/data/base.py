@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from keras_gan.errors import KerasGanError
 
 IDX_NAMES = ("mnist", "fashion_mnist", "kmnist")
+DEFAULT_BACKGROUND = "white"  # what transparent pixels are composited onto
 CLASS_NAMES = {
     "mnist": tuple(str(digit) for digit in range(10)),
     "kmnist": ("o", "ki", "su", "tsu", "na", "ha", "ma", "ya", "re", "wo"),
@@ -119,13 +120,17 @@ class DatasetInfo:
 
 @dataclass(frozen=True)
 class Options:
-    """The per-request settings that change what a source yields (and so its `DatasetInfo`)."""
+    """The per-request settings that change what a source yields (and so its `DatasetInfo`).
+
+    `background` is the RGB that transparent pixels are composited onto.
+    """
 
     image_size: int | None
     channels: int | None
     num_examples: int | None
     gaussian_mean: tuple[float, ...] = ()
     gaussian_cov: tuple[tuple[float, ...], ...] = ()
+    background: tuple[int, int, int] = (255, 255, 255)
 
 
 @dataclass(frozen=True)
@@ -191,6 +196,26 @@ def parse_split(split: str) -> Split:
             f"Cannot parse split {split!r}; use a name such as 'train' or 'train[:10%]'"
         )
     return Split(split.strip(), match["name"], match["start"], match["stop"])
+
+
+def parse_background(background: str) -> tuple[int, int, int]:
+    """The RGB of a background colour: a name Pillow knows (`"white"`), `"#rrggbb"` or `"#rgb"`.
+
+    Raises:
+        DataError: for anything else, or a colour with an alpha part.
+    """
+    from PIL import ImageColor  # Pillow: only when a colour is parsed
+
+    try:
+        rgb = ImageColor.getrgb(background.strip()) if isinstance(background, str) else None
+    except ValueError:
+        rgb = None
+    if rgb is None or len(rgb) != 3:
+        raise DataError(
+            f"background must be an opaque colour such as white, black or #rrggbb, got "
+            f"{background!r}"
+        )
+    return (int(rgb[0]), int(rgb[1]), int(rgb[2]))
 
 
 def data_hint(name: str) -> str:

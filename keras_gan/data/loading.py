@@ -13,11 +13,13 @@ from typing import Any
 import tensorflow as tf
 
 from keras_gan.data.base import (
+    DEFAULT_BACKGROUND,
     DataError,
     DatasetInfo,
     DownloadError,
     Options,
     PipelineSettings,
+    parse_background,
     parse_split,
 )
 from keras_gan.data.digits import MnistDigits, fallback_warning
@@ -34,6 +36,7 @@ def _make_options(
     num_examples: int | None,
     gaussian_mean: Sequence[float],
     gaussian_cov: Sequence[Sequence[float]],
+    background: str = DEFAULT_BACKGROUND,
 ) -> Options:
     try:
         mean = tuple(float(value) for value in gaussian_mean)
@@ -43,7 +46,7 @@ def _make_options(
             f"gaussian_mean must be a list of numbers and gaussian_cov a list of rows of numbers "
             f"({one_line(error, max_length=200)}); e.g. gaussian_cov=[[1.0, 0.6], [0.6, 0.8]]"
         ) from error
-    return Options(image_size, channels, num_examples, mean, cov)
+    return Options(image_size, channels, num_examples, mean, cov, parse_background(background))
 
 
 def _check_arguments(batch_size: Any, image_size: Any, channels: Any, num_examples: Any) -> None:
@@ -86,6 +89,7 @@ def describe(
     num_examples: int | None = None,
     gaussian_mean: Sequence[float] = GAUSSIAN_MEAN,
     gaussian_cov: Sequence[Sequence[float]] = GAUSSIAN_COV,
+    background: str = DEFAULT_BACKGROUND,
 ) -> DatasetInfo:
     """Describe what `load` with the same arguments would yield, without decoding or downloading.
 
@@ -101,6 +105,7 @@ def describe(
         num_examples: keep the first N examples (the number of points for `gaussian`).
         gaussian_mean: the mean of the `gaussian` toy.
         gaussian_cov: the covariance of the `gaussian` toy (positive definite).
+        background: the colour transparent pixels are composited onto (see `load`).
 
     Returns:
         The `DatasetInfo`; its `warnings` say e.g. that the shipped digits stand in for MNIST.
@@ -109,7 +114,9 @@ def describe(
         DataError: for a bad argument or source, with a one-line message that says what to do.
     """
     _check_arguments(None, image_size, channels, num_examples)
-    options = _make_options(image_size, channels, num_examples, gaussian_mean, gaussian_cov)
+    options = _make_options(
+        image_size, channels, num_examples, gaussian_mean, gaussian_cov, background
+    )
     parsed = parse_split(split)
     return resolve(source, parsed, data_dir, options).info(parsed, options)
 
@@ -131,6 +138,7 @@ def load(
     return_info: bool = False,
     cache_dir: str | os.PathLike | None = None,
     start_epoch: int | None = None,
+    background: str = DEFAULT_BACKGROUND,
 ) -> tf.data.Dataset | tuple[tf.data.Dataset, DatasetInfo]:
     """Batches of float32 NHWC images in [-1, 1], as a `tf.data.Dataset`.
 
@@ -163,6 +171,9 @@ def load(
             order pass `e` of an uninterrupted stream has, which is how a resumed run sees the
             batches it would have seen. Image folders start there without decoding earlier
             passes; other sources skip the earlier passes' batches.
+        background: the colour that transparent pixels of image files (an alpha channel, or a
+            transparent palette entry) are composited onto: a colour name Pillow knows
+            (`"white"`, `"black"`), `"#rrggbb"` or `"#rgb"`. Opaque images ignore it.
 
     Returns:
         The dataset, or `(dataset, info)` when `return_info`.
@@ -173,7 +184,9 @@ def load(
     _check_arguments(batch_size, image_size, channels, num_examples)
     if start_epoch is not None:
         check_integer("start_epoch", start_epoch, minimum=0, error=DataError)
-    options = _make_options(image_size, channels, num_examples, gaussian_mean, gaussian_cov)
+    options = _make_options(
+        image_size, channels, num_examples, gaussian_mean, gaussian_cov, background
+    )
     settings = PipelineSettings(
         batch_size,
         bool(with_labels),

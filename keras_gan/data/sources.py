@@ -157,7 +157,9 @@ class InMemorySource(Source):
         selection = split.bounds(len(images))
         images = images[selection][: options.num_examples]
         arrays.check_split_size(len(images), settings, self.name, split.text)
-        images = arrays.prepare_arrays(images, options.image_size, options.channels)
+        images = arrays.prepare_arrays(
+            images, options.image_size, options.channels, background=options.background
+        )
         if labels is not None:
             labels = labels[selection][: options.num_examples]
         info = dataclasses.replace(

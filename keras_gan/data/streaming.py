@@ -13,6 +13,7 @@ import os
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import tensorflow as tf
@@ -138,15 +139,19 @@ def stream_files(
 
     One pass, reshuffled each time it is iterated; or, with `settings.start_epoch`, an endless
     stream of passes from that one on, pass `e` shuffled with seed `seed * 2**20 + e`, so that
-    a resumed run starts at its epoch's batches without decoding the epochs before it.
+    a resumed run starts at its epoch's batches without decoding the epochs before it. Those
+    passes shuffle with stateless ops (a cached folder within blocks of `SHUFFLE_BUFFER_CACHED`
+    images): `Dataset.shuffle` fails on a tensor seed when the global seed is 0.
     """
     with_labels = settings.with_labels and labels is not None
     names = tf.constant(list(paths))
-    items = (
-        tf.data.Dataset.from_tensor_slices((names, tf.constant(list(labels), tf.int32)))
-        if with_labels
-        else tf.data.Dataset.from_tensor_slices(names)
-    )
+    columns = (names, tf.constant(list(labels), tf.int32)) if with_labels else (names,)
+    items = tf.data.Dataset.from_tensor_slices(columns if with_labels else names)
+
+    def permuted(parts: tuple[tf.Tensor, ...], seed: tf.Tensor) -> tuple[tf.Tensor, ...]:
+        count = tf.shape(parts[0], out_type=tf.int64)[0]
+        order = tf.random.experimental.stateless_shuffle(tf.range(count), seed)
+        return tuple(tf.gather(part, order) for part in parts)
 
     def decode_item(*item: tf.Tensor) -> tuple[tf.Tensor, ...]:
         pixels, ok = decode(item[0])
@@ -160,21 +165,37 @@ def stream_files(
 
     cached = None if cache_file is None else decoded(items).cache(cache_file)
 
-    def one_pass(seed: int | tf.Tensor | None, reshuffle: bool) -> tf.data.Dataset:
+    def one_pass(seed: int | None) -> tf.data.Dataset:
         if cached is not None:
             images = cached
             if settings.shuffle:
                 buffer = min(len(paths), SHUFFLE_BUFFER_CACHED)
-                images = images.shuffle(buffer, seed=seed, reshuffle_each_iteration=reshuffle)
+                images = images.shuffle(buffer, seed=seed, reshuffle_each_iteration=True)
         elif settings.shuffle:
-            shuffled = items.shuffle(len(paths), seed=seed, reshuffle_each_iteration=reshuffle)
+            shuffled = items.shuffle(len(paths), seed=seed, reshuffle_each_iteration=True)
             images = decoded(shuffled)
         else:
             images = decoded(items)
         return arrays.batch(images, settings)
 
+    def seeded_pass(epoch: tf.Tensor) -> tf.data.Dataset:
+        seed = base + epoch
+        if not settings.shuffle:
+            images = cached if cached is not None else decoded(items)
+        elif cached is None:
+            files = permuted(columns, tf.stack([seed, 0]))
+            images = decoded(tf.data.Dataset.from_tensor_slices(files if with_labels else files[0]))
+        else:
+
+            def shuffle_block(index: tf.Tensor, block: Any) -> Any:
+                mixed = permuted(block if with_labels else (block,), tf.stack([seed, index + 1]))
+                return mixed if with_labels else mixed[0]
+
+            blocks = cached.batch(SHUFFLE_BUFFER_CACHED).enumerate()
+            images = blocks.map(shuffle_block).unbatch()
+        return arrays.batch(images, settings)
+
     if settings.start_epoch is None:
-        return one_pass(settings.seed, reshuffle=True)
+        return one_pass(settings.seed)
     base = _pass_seed(settings.seed) * 2**20
-    epochs = tf.data.Dataset.range(settings.start_epoch, 2**62)
-    return epochs.flat_map(lambda epoch: one_pass(base + epoch, reshuffle=False))
+    return tf.data.Dataset.range(settings.start_epoch, 2**62).flat_map(seeded_pass)

@@ -206,7 +206,9 @@ class TfdsSource(Source):
             self.builder.as_dataset(split=split.text, batch_size=-1, shuffle_files=False)
         )
         images = arrays.as_nhwc_uint8(whole[self.image_key], self.name)[: options.num_examples]
-        images = arrays.prepare_arrays(images, self._size(options), options.channels, self._crop())
+        images = arrays.prepare_arrays(
+            images, self._size(options), options.channels, self._crop(), options.background
+        )
         labels = None
         if settings.with_labels:
             labels = arrays.as_labels(whole[self.label_key][: len(images)], len(images), self.name)
@@ -224,7 +226,9 @@ class TfdsSource(Source):
         image_key, label_key = self.image_key, self.label_key
 
         def prepare(example: dict[str, tf.Tensor]) -> Any:
-            image = arrays.prepare_tensor(example[image_key], size, channels, crop)
+            image = arrays.prepare_tensor(
+                example[image_key], size, channels, crop, options.background
+            )
             image = tf.ensure_shape(image, info.element_shape)
             if settings.with_labels:
                 return image, tf.cast(example[label_key], tf.int32)
