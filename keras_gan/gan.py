@@ -15,10 +15,12 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
-from keras_gan import latent, replicas
+from keras_gan import augment as augment_module
+from keras_gan import latent, packing, replicas
 from keras_gan import losses as losses_module
 from keras_gan.ema import averaged_copy, update_average
 from keras_gan.gan_compile import TwoPlayerCompile, default_optimizer
+from keras_gan.gan_metrics import GanMetrics, discriminator_accuracy, gradient_norm
 from keras_gan.generation import (
     DEFAULT_BATCH_SIZE,
     cycling_labels,
@@ -32,7 +34,7 @@ _SEED_STATE_KEY = "noise_seed_state"
 
 
 @keras.saving.register_keras_serializable(package="keras_gan")
-class GAN(TwoPlayerCompile, keras.Model):
+class GAN(TwoPlayerCompile, GanMetrics, keras.Model):
     """A generator and a discriminator trained against each other by `fit()`.
 
     Args:
@@ -50,6 +52,13 @@ class GAN(TwoPlayerCompile, keras.Model):
             variables, `avg = m * avg + (1 - m) * w` after every generator update (Yazici et
             al. 2019; see `keras_gan.ema`), and sample from it (`sampling_generator`).
             `None`: no average.
+        augment: augment D's inputs, real and fake, in both phases (`keras_gan.augment`):
+            `None`/"off", "diffaugment" (Zhao et al. 2020: each op always), "ada" (Karras et
+            al. 2020: each op with an adaptive probability p) or an `Augmentation`. Images only.
+        pack: PacGAN's m (Lin et al. 2018): D judges m samples at once, concatenated along the
+            last axis (`keras_gan.packing`), so it must be built on
+            `packing.packed_shape(sample_shape, m)`; the (per-replica) batch must be a multiple
+            of m. Not defined for a conditional GAN (each sample has its own label).
     """
 
     def __init__(
@@ -61,6 +70,8 @@ class GAN(TwoPlayerCompile, keras.Model):
         seed: int | None = None,
         num_classes: int | None = None,
         ema_momentum: float | None = None,
+        augment: str | augment_module.Augmentation | dict | None = None,
+        pack: int = 1,
         **kwargs: Any,
     ):
         super().__init__(**kwargs)
@@ -77,18 +88,18 @@ class GAN(TwoPlayerCompile, keras.Model):
         self.seed = seed
         self.num_classes = int(num_classes) if num_classes else None
         self._check_conditional_inputs()
+        self.pack = packing.check_pack(pack)
+        self.augmentation = augment_module.get(augment)
+        packing.check_networks(
+            generator, discriminator, self.pack, self.conditional, self.augmentation is not None
+        )
         self.ema_momentum = None if ema_momentum is None else float(ema_momentum)
         self.generator_ema = None if ema_momentum is None else averaged_copy(generator)
         self.seed_generator = keras.random.SeedGenerator(seed, name="noise_seed")
         self.d_optimizer: keras.optimizers.Optimizer | None = None
         self.g_optimizer: keras.optimizers.Optimizer | None = None
         self.adversarial_loss: losses_module.AdversarialLoss | None = None
-        self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
-        self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
-        self.d_real_tracker = keras.metrics.Mean(name="d_real")
-        self.d_fake_tracker = keras.metrics.Mean(name="d_fake")
-        self.d_accuracy_tracker = keras.metrics.Mean(name="d_accuracy")
-        self.gradient_penalty_tracker = keras.metrics.Mean(name="gradient_penalty")
+        self._init_trackers()
         if generator.built and discriminator.built:
             self.built = True
 
@@ -109,14 +120,6 @@ class GAN(TwoPlayerCompile, keras.Model):
                 )
 
     @property
-    def metrics(self) -> list[keras.metrics.Metric]:
-        trackers = [self.d_loss_tracker, self.g_loss_tracker, self.d_real_tracker]
-        trackers += [self.d_fake_tracker, self.d_accuracy_tracker]
-        if self.adversarial_loss is not None and self.adversarial_loss.gradient_penalty_weight:
-            trackers.append(self.gradient_penalty_tracker)
-        return trackers
-
-    @property
     def sampling_generator(self) -> keras.Model:
         """The generator to draw samples from.
 
@@ -134,6 +137,12 @@ class GAN(TwoPlayerCompile, keras.Model):
 
     def _discriminator_inputs(self, images: Any, labels: Any) -> Any:
         return [images, labels] if self.conditional else images
+
+    def _view(self, images: Any, augment: bool = True) -> Any:
+        """What D sees of a batch: augmented (in training), then packed."""
+        if augment and self.augmentation is not None:
+            images = self.augmentation.augment(images, self._replica_seed())
+        return packing.pack(images, self.pack)
 
     def _discriminate(self, images: Any, labels: Any, training: bool = True) -> Any:
         return self.discriminator(self._discriminator_inputs(images, labels), training=training)
@@ -225,13 +234,16 @@ class GAN(TwoPlayerCompile, keras.Model):
         total = ops.sum(ops.stack([ops.cast(loss, "float32") for loss in model.losses]))
         return total / float(replicas.num_replicas())
 
-    def _apply(self, optimizer, scaled_loss, tape, variables) -> None:
+    def _apply(self, optimizer, scaled_loss, tape, variables) -> tuple[Any, Any]:
         """Apply the gradient of a loss already passed through `optimizer.scale_loss`.
 
         That scaling happens inside the tape (a no-op unless it is a `LossScaleOptimizer`).
+        Returns the gradient's unscaled global norm (`gan_metrics.gradient_norm`).
         """
         gradients = tape.gradient(scaled_loss, variables)
+        norm = gradient_norm(gradients, optimizer)
         optimizer.apply_gradients(zip(gradients, variables, strict=True))
+        return norm
 
     def discriminator_step(
         self, real: Any, labels: Any = None, global_batch_size: Any = None
@@ -239,8 +251,9 @@ class GAN(TwoPlayerCompile, keras.Model):
         """One discriminator update against fresh fakes; only D's trainable weights move.
 
         The generator runs outside the gradient tape (no wasted backward pass through G) in
-        training mode, so its BatchNorm layers see batch statistics as in the G phase.
-        `global_batch_size` (all replicas' examples) is computed when not given.
+        training mode, so its BatchNorm layers see batch statistics as in the G phase. D sees
+        both batches augmented and packed (`_view`); the gradient penalty interpolates what D
+        sees. `global_batch_size` (all replicas' samples) is computed when not given.
         """
         self._check_compiled()
         loss_fn = self.adversarial_loss
@@ -248,29 +261,34 @@ class GAN(TwoPlayerCompile, keras.Model):
         global_batch_size = self._global(batch_size, global_batch_size)
         noise = self._generator_inputs(self.sample_noise(batch_size), labels)
         fake = ops.stop_gradient(self.generator(noise, training=True))
+        real_view, fake_view = self._view(real), self._view(fake)
         variables = self.discriminator.trainable_variables
         with tf.GradientTape() as tape:
-            real_logits = self._discriminate(real, labels)
-            fake_logits = self._discriminate(fake, labels)
+            real_logits = self._discriminate(real_view, labels)
+            fake_logits = self._discriminate(fake_view, labels)
             per_example = loss_fn.discriminator_loss(real_logits, fake_logits)
             penalty = None
             if loss_fn.gradient_penalty_weight:
                 interpolation = tf.random.stateless_uniform(
-                    (batch_size,), seed=self._replica_seed()
+                    ops.shape(real_view)[:1], seed=self._replica_seed()
                 )
                 penalty = losses_module.gradient_penalty(
-                    lambda x: self._discriminate(x, labels), real, fake, interpolation
+                    lambda x: self._discriminate(x, labels), real_view, fake_view, interpolation
                 )
                 per_example = per_example + loss_fn.gradient_penalty_weight * penalty
-            loss = self._reduce(per_example, global_batch_size)
+            loss = self._reduce(per_example, global_batch_size / self.pack)
             loss = loss + self._regularization(self.discriminator)
             scaled_loss = self.d_optimizer.scale_loss(loss)
-        self._apply(self.d_optimizer, scaled_loss, tape, variables)
+        grad_norm = self._apply(self.d_optimizer, scaled_loss, tape, variables)
+        if self.augmentation is not None and self.augmentation.adaptive:
+            signs = self.augmentation.real_signs(loss_fn, ops.stop_gradient(real_logits))
+            self.augmentation.observe(signs, batch_size)
         return {
             "per_example": per_example,
             "real_logits": real_logits,
             "fake_logits": fake_logits,
             "gradient_penalty": penalty,
+            "grad_norm": grad_norm,
         }
 
     def generator_step(
@@ -278,7 +296,7 @@ class GAN(TwoPlayerCompile, keras.Model):
     ) -> dict[str, Any]:
         """One generator update through the fixed discriminator; only G's weights move.
 
-        D runs in training mode, as in the D phase.
+        D runs in training mode and sees the fakes augmented and packed, as in the D phase.
         """
         self._check_compiled()
         global_batch_size = self._global(batch_size, global_batch_size)
@@ -286,22 +304,13 @@ class GAN(TwoPlayerCompile, keras.Model):
         with tf.GradientTape() as tape:
             noise = self._generator_inputs(self.sample_noise(batch_size), labels)
             fake = self.generator(noise, training=True)
-            fake_logits = self._discriminate(fake, labels)
+            fake_logits = self._discriminate(self._view(fake), labels)
             per_example = self.adversarial_loss.generator_loss(fake_logits)
-            loss = self._reduce(per_example, global_batch_size)
+            loss = self._reduce(per_example, global_batch_size / self.pack)
             loss = loss + self._regularization(self.generator)
             scaled_loss = self.g_optimizer.scale_loss(loss)
-        self._apply(self.g_optimizer, scaled_loss, tape, variables)
-        return {"per_example": per_example}
-
-    def _update_discriminator_metrics(self, per_example, real_logits, fake_logits) -> None:
-        loss_fn = self.adversarial_loss
-        self.d_loss_tracker.update_state(per_example)
-        self.d_real_tracker.update_state(loss_fn.score(real_logits))
-        self.d_fake_tracker.update_state(loss_fn.score(fake_logits))
-        self.d_accuracy_tracker.update_state(
-            discriminator_accuracy(loss_fn, real_logits, fake_logits)
-        )
+        grad_norm = self._apply(self.g_optimizer, scaled_loss, tape, variables)
+        return {"per_example": per_example, "grad_norm": grad_norm}
 
     def train_step(self, data: Any) -> dict[str, Any]:
         """k discriminator steps, then one generator step (Goodfellow et al. 2014, Alg. 1).
@@ -312,14 +321,10 @@ class GAN(TwoPlayerCompile, keras.Model):
         batch_size = ops.shape(real)[0]
         global_batch_size = replicas.global_batch_size(batch_size)
         for _ in range(self.d_steps):
-            d_result = self.discriminator_step(real, labels, global_batch_size)
             self._update_discriminator_metrics(
-                d_result["per_example"], d_result["real_logits"], d_result["fake_logits"]
+                self.discriminator_step(real, labels, global_batch_size)
             )
-            if d_result["gradient_penalty"] is not None:
-                self.gradient_penalty_tracker.update_state(d_result["gradient_penalty"])
-        g_result = self.generator_step(batch_size, labels, global_batch_size)
-        self.g_loss_tracker.update_state(g_result["per_example"])
+        self._update_generator_metrics(self.generator_step(batch_size, labels, global_batch_size))
         if self.generator_ema is not None:
             self.update_generator_average()
         return replicas.step_logs(self.metrics)
@@ -329,17 +334,22 @@ class GAN(TwoPlayerCompile, keras.Model):
         update_average(self.generator_ema, self.generator, self.ema_momentum)
 
     def test_step(self, data: Any) -> dict[str, Any]:
-        """Both players' losses and D's outputs on held-out data, without updating anything."""
+        """Both players' losses and D's outputs on held-out data (packed, not augmented),
+        without updating anything."""
         self._check_compiled()
         real, labels = self._unpack(data)
         batch_size = ops.shape(real)[0]
         noise = self._generator_inputs(self.sample_noise(batch_size), labels)
         fake = self.generator(noise, training=False)
-        real_logits = self._discriminate(real, labels, training=False)
-        fake_logits = self._discriminate(fake, labels, training=False)
+        real_logits = self._discriminate(self._view(real, False), labels, training=False)
+        fake_logits = self._discriminate(self._view(fake, False), labels, training=False)
         loss_fn = self.adversarial_loss
         self._update_discriminator_metrics(
-            loss_fn.discriminator_loss(real_logits, fake_logits), real_logits, fake_logits
+            {
+                "per_example": loss_fn.discriminator_loss(real_logits, fake_logits),
+                "real_logits": real_logits,
+                "fake_logits": fake_logits,
+            }
         )
         self.g_loss_tracker.update_state(loss_fn.generator_loss(fake_logits))
         return replicas.step_logs(self.metrics)
@@ -365,6 +375,12 @@ class GAN(TwoPlayerCompile, keras.Model):
             "seed": self.seed,
             "num_classes": self.num_classes,
             "ema_momentum": self.ema_momentum,
+            "augment": (
+                None
+                if self.augmentation is None
+                else keras.saving.serialize_keras_object(self.augmentation)
+            ),
+            "pack": self.pack,
         }
 
     @classmethod
@@ -375,24 +391,3 @@ class GAN(TwoPlayerCompile, keras.Model):
                 config[key], custom_objects=custom_objects
             )
         return cls(**config)
-
-
-def discriminator_accuracy(
-    loss_fn: losses_module.AdversarialLoss, real_logits: Any, fake_logits: Any
-) -> Any:
-    """Per-decision correctness of D: real scored above, fake at or below the threshold.
-
-    For the Wasserstein critic, whose scores have no fixed threshold (any shift is as good),
-    it is the fraction of (real_i, fake_i) pairs ranked the right way round.
-    """
-    real_scores = loss_fn.score(real_logits)
-    fake_scores = loss_fn.score(fake_logits)
-    if isinstance(loss_fn, losses_module.Wasserstein):
-        return ops.cast(real_scores > fake_scores, "float32")
-    threshold = loss_fn.decision_threshold
-    return ops.concatenate(
-        [
-            ops.cast(real_scores > threshold, "float32"),
-            ops.cast(fake_scores <= threshold, "float32"),
-        ]
-    )

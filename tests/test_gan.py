@@ -6,6 +6,7 @@ import pytest
 import tensorflow as tf
 
 from keras_gan import GAN, losses, networks
+from keras_gan.gan_metrics import decision_accuracies
 
 LATENT = 8
 SHAPE = (8, 8, 1)
@@ -77,7 +78,10 @@ def test_partial_last_batch_trains():
 def test_metrics_are_mean_trackers_reset_each_epoch():
     gan = make_gan()
     history = gan.fit(images(32), batch_size=8, epochs=2, verbose=0)
-    assert set(history.history) == {"d_loss", "g_loss", "d_real", "d_fake", "d_accuracy"}
+    assert set(history.history) == {
+        "d_loss", "g_loss", "d_real", "d_fake", "d_accuracy", "d_real_accuracy",
+        "d_fake_accuracy", "d_grad_norm", "g_grad_norm",
+    }  # fmt: skip
     assert all(isinstance(m, keras.metrics.Mean) for m in gan.metrics)
     for name in ("d_real", "d_fake", "d_accuracy"):  # probabilities for the cross-entropy loss
         assert all(0.0 <= value <= 1.0 for value in history.history[name])
@@ -407,3 +411,69 @@ def test_ema_momentum_is_validated():
     for bad in (1.0, -0.1, 1.5):
         with pytest.raises(ValueError, match="ema_momentum"):
             GAN(generator, discriminator, latent_dim=LATENT, ema_momentum=bad)
+
+
+# ------------------------------------------------------------- D's decisions and gradient norms
+@pytest.mark.parametrize("loss", ["non_saturating", "least_squares", "hinge", "wasserstein"])
+def test_real_and_fake_accuracies_by_hand(loss):
+    """Right decisions on real and on fake, separately: above / at-or-below the threshold
+    (a logit of 0, an LSGAN output of 0.5; the critic's: the midpoint of the batch means)."""
+    loss_fn = losses.get(loss)
+    shift = 0.5 if loss == "least_squares" else 0.0
+    real = np.array([2.0, -1.0, 3.0, 0.0], "float32") + shift
+    fake = np.array([-2.0, 1.0, -3.0, 0.0], "float32") + shift  # means 1 and -1: midpoint 0
+    real_right, fake_right = decision_accuracies(loss_fn, real, fake)
+    np.testing.assert_array_equal(np.asarray(real_right), [1, 0, 1, 0])
+    np.testing.assert_array_equal(np.asarray(fake_right), [1, 0, 1, 1])
+    gan = make_gan()
+    gan.adversarial_loss = loss_fn
+    gan._update_discriminator_metrics(
+        {"per_example": np.zeros(4, "float32"), "real_logits": real, "fake_logits": fake}
+    )
+    assert float(gan.d_real_accuracy_tracker.result()) == 0.5
+    assert float(gan.d_fake_accuracy_tracker.result()) == 0.75
+
+
+def linear_points_gan(optimizer=keras.optimizers.SGD) -> GAN:
+    generator, discriminator = networks.build(
+        "mlp", (2,), 2, generator_hidden=(), discriminator_hidden=(4,), discriminator_dropout=0
+    )
+    gan = GAN(generator, discriminator, latent_dim=2, seed=0)
+    gan.compile(optimizer(1.0), optimizer(1.0), loss="non_saturating")
+    return gan
+
+
+def update_norm(before: list[np.ndarray], model: keras.Model) -> float:
+    after = snapshot(model)
+    return float(np.sqrt(sum(np.sum((a - b) ** 2) for a, b in zip(after, before, strict=True))))
+
+
+def test_gradient_norms_are_the_size_of_an_sgd_step():
+    """With SGD(1) a player moves by minus its gradient: the norm is the step's length."""
+    gan = linear_points_gan()
+    real = np.random.default_rng(0).normal(size=(8, 2)).astype("float32")
+    before = snapshot(gan.discriminator)
+    norm, counts = gan.discriminator_step(real)["grad_norm"]
+    assert float(norm) == pytest.approx(update_norm(before, gan.discriminator), rel=1e-5)
+    assert float(counts) == 1.0 and float(norm) > 0
+    before = snapshot(gan.generator)
+    norm, _ = gan.generator_step(8)["grad_norm"]
+    assert float(norm) == pytest.approx(update_norm(before, gan.generator), rel=1e-5)
+    d_before, g_before = snapshot(gan.discriminator), snapshot(gan.generator)
+    logs = gan.train_step(real)
+    assert float(logs["d_grad_norm"]) == pytest.approx(update_norm(d_before, gan.discriminator))
+    assert float(logs["g_grad_norm"]) == pytest.approx(update_norm(g_before, gan.generator))
+
+
+def test_gradient_norms_are_unscaled_under_float16_loss_scaling():
+    keras.mixed_precision.set_dtype_policy("mixed_float16")
+    try:
+        gan = linear_points_gan()
+        assert isinstance(gan.d_optimizer, keras.optimizers.LossScaleOptimizer)
+        real = np.random.default_rng(0).normal(size=(8, 2)).astype("float32")
+        before = snapshot(gan.discriminator)
+        norm, counts = gan.discriminator_step(real)["grad_norm"]
+        assert float(counts) == 1.0
+        assert float(norm) == pytest.approx(update_norm(before, gan.discriminator), rel=1e-2)
+    finally:
+        keras.mixed_precision.set_dtype_policy("float32")

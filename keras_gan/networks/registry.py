@@ -58,7 +58,12 @@ def _accepted_options(function: Callable, options: dict) -> dict:
 
 
 def build(
-    name: str, image_shape: Sequence[int], latent_dim: int, **options
+    name: str,
+    image_shape: Sequence[int],
+    latent_dim: int,
+    *,
+    discriminator_shape: Sequence[int] | None = None,
+    **options,
 ) -> tuple[keras.Model, keras.Model]:
     """Build the `(generator, discriminator)` pair registered as `name`.
 
@@ -66,6 +71,8 @@ def build(
         name: a registered architecture (`available()`), e.g. `"dcgan"` or `"mlp"`.
         image_shape: the shape of one sample, e.g. `(28, 28, 1)` or `(2,)`.
         latent_dim: the size of the noise vector z.
+        discriminator_shape: the shape D takes, when not `image_shape` (e.g. packed samples,
+            `keras_gan.packing.packed_shape`).
         **options: each goes to every builder whose signature names it.
 
     Returns:
@@ -88,5 +95,6 @@ def build(
     if unknown:
         raise ValueError(f"Architecture {name!r} has no option(s) {', '.join(sorted(unknown))}.")
     generator = architecture.build_generator(image_shape, int(latent_dim), **g_options)
-    discriminator = architecture.build_discriminator(image_shape, **d_options)
+    d_shape = image_shape if discriminator_shape is None else tuple(discriminator_shape)
+    discriminator = architecture.build_discriminator(d_shape, **d_options)
     return generator, discriminator
