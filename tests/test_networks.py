@@ -117,8 +117,8 @@ def test_zero_hidden_layer_mlp_generator_is_affine():
 def test_unknown_options_and_architectures_are_errors():
     with pytest.raises(ValueError, match="no option"):
         networks.build("dcgan", (28, 28, 1), 8, hidden_units=3)
-    with pytest.raises(ValueError, match="Unknown architecture 'resnet'"):
-        networks.build("resnet", (28, 28, 1), 8)
+    with pytest.raises(ValueError, match="Unknown architecture 'stylegan'"):
+        networks.build("stylegan", (28, 28, 1), 8)
     with pytest.raises(ValueError, match="latent_dim"):
         networks.build("mlp", (28, 28, 1), 0)
 

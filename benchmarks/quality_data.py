@@ -1,0 +1,86 @@
+"""The datasets of `benchmarks/quality.py`: what a row trains on and the real images it is
+scored against (docs/benchmarks.md, Quality).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from keras_gan import data, evaluation
+
+DATASETS = ("fashion", "fashion2k", "mnist", "emoji")
+SUBSET_PER_CLASS = 200  # fashion2k: 200 of each of the 10 classes
+
+
+@dataclasses.dataclass(frozen=True)
+class Dataset:
+    """A row's data: what it trains on, whose domain classifier scores it, against what."""
+
+    name: str
+    source: str  # TrainConfig.dataset
+    space: str  # the dataset the domain classifier is trained on
+    reference: str  # "test": that dataset's test split; "train": every training image
+
+
+def fashion_subset(seed: int, cache: Path) -> Path:
+    """A balanced, seeded subset of the Fashion-MNIST training split as an ``.npz``."""
+    path = cache / f"fashion2k-seed{seed}.npz"
+    if path.is_file():
+        return path
+    batches = data.load(
+        "fashion_mnist", batch_size=10_000, with_labels=True, shuffle=False, drop_remainder=False
+    )
+    images, labels = (np.concatenate(p) for p in zip(*batches.as_numpy_iterator(), strict=True))
+    rng = np.random.default_rng(seed)
+    chosen = np.sort(
+        np.concatenate(
+            [
+                rng.choice(np.flatnonzero(labels == c), SUBSET_PER_CLASS, replace=False)
+                for c in np.unique(labels)
+            ]
+        )
+    )
+    pixels = np.rint((images[chosen] + 1.0) * 127.5).clip(0, 255).astype("uint8")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(path, x=pixels, y=labels[chosen].astype("int32"))
+    return path
+
+
+def resolve_dataset(name: str, args: argparse.Namespace) -> Dataset | None:
+    """The `Dataset` of a ``--datasets`` name; ``None`` (with a message) when unavailable."""
+    if name == "fashion":
+        return Dataset(name, "fashion_mnist", "fashion_mnist", "test")
+    if name == "fashion2k":
+        cache = evaluation.classifier.default_cache_dir() / "benchmarks"
+        return Dataset(name, str(fashion_subset(args.seed, cache)), "fashion_mnist", "test")
+    if name == "mnist":
+        return Dataset(name, "mnist_digits", "mnist_digits", "train")
+    source = str(args.emoji) if args.emoji else "emoji"
+    try:
+        data.describe(source)
+    except data.DataError as error:
+        print(
+            f"Skipping emoji: {error} (pass --emoji FOLDER: category subfolders of the PNGs "
+            "of `npm pack emoji-datasource-google`)",
+            file=sys.stderr,
+        )
+        return None
+    return Dataset(name, source, source, "train")
+
+
+def real_images(dataset: Dataset, n: int, seed: int) -> tuple[np.ndarray, str]:
+    """The real images a dataset's samples are compared with, and where they come from."""
+    if dataset.reference == "test":
+        images, _, described = evaluation.reference_images(dataset.space, n, seed=seed)
+        return images, described
+    batches = data.load(dataset.source, batch_size=1024, shuffle=False, drop_remainder=False)
+    images = np.concatenate(list(batches.as_numpy_iterator()))
+    total = len(images)
+    if total > n:
+        images = images[np.sort(np.random.default_rng(seed).choice(total, n, replace=False))]
+    return images, f"{dataset.source} [train, {len(images):,} of all {total:,}: no test split]"
