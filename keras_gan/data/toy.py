@@ -1,10 +1,14 @@
-"""`gaussian`: a shifted, correlated Gaussian point cloud for toy GANs.
+"""The 2-D toys: `gaussian` (a shifted, correlated Gaussian) and the mode-collapse mixtures.
 
-Points are float32 of shape `(batch, D)`, not rescaled, sampled with NumPy from the seed; the
-`test` split is a different random stream than `train`.
+`ring8` and `grid25` are the mixtures of VEEGAN (Srivastava et al. 2017) and PacGAN (Lin et
+al. 2018). Points are float32 of shape `(batch, D)`, not rescaled; the `test` split is a
+different random stream than `train`. `gaussian` is drawn from the seed, the mixtures from a
+fixed seed (the same points in every run, like a real dataset; the shuffling follows the seed).
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 import tensorflow as tf
@@ -22,9 +26,51 @@ from keras_gan.data.sources import Source
 from keras_gan.errors import one_line
 
 GAUSSIAN = "gaussian"
+RING8 = "ring8"
+GRID25 = "grid25"
 GAUSSIAN_MEAN: tuple[float, ...] = (1.0, -0.5)
 GAUSSIAN_COV: tuple[tuple[float, ...], ...] = ((1.0, 0.6), (0.6, 0.8))
 GAUSSIAN_NUM_EXAMPLES = 10_000
+MIXTURE_NUM_EXAMPLES = {"train": 100_000, "test": 10_000}  # PacGAN: 100,000 training points
+MIXTURE_SEED = 15
+_CHUNK = 10_000
+
+
+@dataclass(frozen=True)
+class Mixture:
+    """An equal-weight mixture of isotropic 2-D Gaussians: its `centres` `(K, 2)` and `std`."""
+
+    name: str
+    centres: np.ndarray
+    std: float
+
+    @property
+    def num_modes(self) -> int:
+        """K, the number of components."""
+        return len(self.centres)
+
+    def sample(self, count: int, seed: int | list[int] | None) -> tuple[np.ndarray, np.ndarray]:
+        """`count` float32 points and their int32 component, components drawn uniformly."""
+        rng = np.random.default_rng(seed)
+        modes = rng.integers(self.num_modes, size=count).astype(np.int32)
+        noise = rng.standard_normal((count, 2)) * self.std
+        return (self.centres[modes] + noise).astype(np.float32), modes
+
+
+def _ring8() -> Mixture:
+    angles = 2.0 * np.pi * np.arange(8) / 8.0
+    return Mixture(RING8, np.stack([np.cos(angles), np.sin(angles)], axis=1), 0.01)
+
+
+def _grid25() -> Mixture:
+    axis = np.arange(-4.0, 5.0, 2.0)
+    return Mixture(GRID25, np.array([(x, y) for x in axis for y in axis]), 0.05)
+
+
+# PacGAN's code (github.com/fjxmlzn/PacGAN, synthetic_data_experiments/*/config.py), which
+# follows VEEGAN: ring8 has means (cos 2 pi i/8, sin 2 pi i/8) and std 0.01; grid25 has means
+# {-4, -2, 0, 2, 4}^2 and std 0.05.
+MIXTURES: dict[str, Mixture] = {RING8: _ring8(), GRID25: _grid25()}
 
 
 class GaussianSource(Source):
@@ -80,6 +126,68 @@ class GaussianSource(Source):
         seed = None if settings.seed is None else [settings.seed, stream]
         points = np.random.default_rng(seed).multivariate_normal(mean, cov, size=count)
         dataset = tf.data.Dataset.from_tensor_slices(points.astype(np.float32))
+        if settings.shuffle:
+            dataset = dataset.shuffle(count, seed=settings.seed, reshuffle_each_iteration=True)
+        dataset = dataset.batch(settings.batch_size, drop_remainder=settings.drop_remainder)
+        return dataset.prefetch(tf.data.AUTOTUNE), info
+
+
+def mixture_points(name: str, split: str, count: int) -> np.ndarray:
+    """The first `count` points of mixture `name`'s fixed `split` (`train` or `test`).
+
+    Drawn in chunks of 10,000, each from its own seed, so fewer points are a prefix of more.
+    """
+    stream = MixtureSource._SPLITS.index(split)
+    chunks = [
+        MIXTURES[name].sample(_CHUNK, [MIXTURE_SEED, stream, start // _CHUNK])[0]
+        for start in range(0, count, _CHUNK)
+    ]
+    return np.concatenate(chunks)[:count] if chunks else np.zeros((0, 2), np.float32)
+
+
+class MixtureSource(Source):
+    """`ring8` or `grid25`: 100,000 `train` and 10,000 `test` points (or `num_examples`).
+
+    Args:
+        name: a key of `MIXTURES`.
+    """
+
+    _SPLITS = ("train", "test")
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.mixture = MIXTURES[name]
+        self.origin = (
+            f"a mixture of {self.mixture.num_modes} 2-D Gaussians of std {self.mixture.std:g} "
+            "(VEEGAN/PacGAN)"
+        )
+
+    def _count(self, split: Split, options: Options) -> int:
+        if split.sliced or split.name not in self._SPLITS:
+            raise DataError(
+                f"{self.name} has splits 'train' and 'test', not {split.text!r}; use one"
+            )
+        if options.image_size is not None or options.channels is not None:
+            raise DataError(
+                f"{self.name} yields 2-D points, not images; drop image_size and channels"
+            )
+        default = MIXTURE_NUM_EXAMPLES[split.name]
+        return default if options.num_examples is None else options.num_examples
+
+    def info(self, split: Split, options: Options) -> DatasetInfo:
+        count = self._count(split, options)
+        return DatasetInfo(self.name, self.origin, split.text, (2,), count, None)
+
+    def dataset(
+        self, split: Split, options: Options, settings: PipelineSettings
+    ) -> tuple[tf.data.Dataset, DatasetInfo]:
+        info = self.info(split, options)
+        if settings.with_labels:
+            raise DataError(no_labels_message(self.name))
+        count = info.num_examples
+        check_batch(settings.batch_size, count, settings.drop_remainder, self.name)
+        points = mixture_points(self.name, split.name, count)
+        dataset = tf.data.Dataset.from_tensor_slices(points)
         if settings.shuffle:
             dataset = dataset.shuffle(count, seed=settings.seed, reshuffle_each_iteration=True)
         dataset = dataset.batch(settings.batch_size, drop_remainder=settings.drop_remainder)

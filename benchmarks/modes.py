@@ -1,0 +1,234 @@
+"""Mode collapse with and without packing: ring8, grid25 (and Stacked MNIST) at PacGAN's settings.
+
+Each row trains one GAN through the real path, ``keras_gan.training.train(TrainConfig(...))``
+(so ``pack`` travels in the config as ``train.py --pack`` sends it), for a fixed number of
+steps (``--steps``, ``--stacked-steps``), then scores the saved generator with
+``keras_gan.evaluation.evaluate_modes`` on PacGAN's sample counts (2,500 points, 26,000 Stacked
+MNIST images): modes covered, high-quality share (2-D), KL of the mode histogram from uniform.
+
+Settings (Lin et al. 2018, and their code github.com/fjxmlzn/PacGAN): 2-D: G an MLP of 4
+hidden ReLU layers of 400 (PacGAN's has batch norm), D 3 hidden layers of 200 (LeakyReLU here,
+maxout with 5 pieces there), z 2-D Gaussian, Adam 1e-4 with beta_1 0.8, batch 100 (PacGAN
+trains 400 epochs of 100,000 points: 400,000 steps). With packing m the batch is m times
+larger, as in PacGAN, whose batch counts D's packed examples. Stacked MNIST: the project's
+DCGAN, Adam 2e-4 with beta_1 0.5, batch 64, z 100, no weight average (PacGAN: 50 epochs of
+128,000). Both run 25 steps per compiled call (``steps_per_execution``), which changes no
+number, and without FID during training (``eval_every`` 0).
+
+    python benchmarks/modes.py [--steps 30000] [--packs 1,4] [--stacked] [--stacked-steps 20000]
+
+Prints one table (dataset, packing, modes, high-quality %, KL, wall time) and a Markdown
+version, and saves a scatter plot per 2-D row (an 8x8 grid for Stacked MNIST) as
+``docs/img/modes_<dataset>_pack<m>.png``.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import argparse
+import dataclasses
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from matplotlib.figure import Figure
+from PIL import Image
+
+from keras_gan import evaluation, latent, training
+from keras_gan.data.toy import MIXTURES
+
+PUBLISHED = {  # PacGAN, Tables 1 and 2 (means of 10 runs)
+    ("ring8", 1): "GAN 6.3 / 8",
+    ("ring8", 4): "PacGAN4 7.8 / 8",
+    ("grid25", 1): "GAN 17.3 / 25",
+    ("grid25", 4): "PacGAN4 24.8 / 25",
+    ("stacked_mnist", 1): "DCGAN 99 / 1000",
+    ("stacked_mnist", 2): "PacDCGAN2 1000 / 1000, KL 0.06",
+}
+MIXTURE_SETTINGS = {
+    "arch": "mlp",
+    "batch_size": 100,
+    "latent_dim": 2,
+    "lr_d": 1e-4,
+    "lr_g": 1e-4,
+    "beta1": 0.8,
+    "beta2": 0.999,
+    "ema_momentum": 0.0,
+    "steps_per_execution": 25,
+    "network_options": {
+        "generator_hidden": [400, 400, 400, 400],
+        "discriminator_hidden": [200, 200, 200],
+        "discriminator_dropout": 0.0,
+    },
+}
+STACKED_SETTINGS = {
+    "arch": "dcgan",
+    "batch_size": 64,
+    "latent_dim": 100,
+    "lr_d": 2e-4,
+    "lr_g": 2e-4,
+    "beta1": 0.5,
+    "ema_momentum": 0.0,
+    "steps_per_execution": 25,
+}
+
+
+@dataclasses.dataclass
+class Row:
+    dataset: str
+    pack: int
+    steps: int
+    seconds: float
+    result: evaluation.ModeResult
+
+
+def has_packing() -> bool:
+    """Whether this version's TrainConfig has a `pack` field (GAN(pack=m), PacGAN)."""
+    return "pack" in {field.name for field in dataclasses.fields(training.TrainConfig)}
+
+
+def run_config(dataset: str, pack: int, steps: int, seed: int, run_dir: Path) -> dict:
+    settings = STACKED_SETTINGS if dataset == "stacked_mnist" else MIXTURE_SETTINGS
+    per_epoch = min(steps, 1000)
+    epochs = max(1, steps // per_epoch)
+    config = {
+        **settings,
+        # PacGAN's batch counts D's packed examples: m times as many samples per step.
+        "batch_size": settings["batch_size"] * pack,
+        "dataset": dataset,
+        "epochs": epochs,
+        "steps_per_epoch": per_epoch,
+        "sample_every": epochs,
+        "seed": seed,
+        "run_dir": str(run_dir),
+        "precision": "float32",
+    }
+    if pack != 1 or has_packing():
+        config["pack"] = pack
+    if "eval_every" in {field.name for field in dataclasses.fields(training.TrainConfig)}:
+        config["eval_every"] = 0  # no FID during training: the rows are scored by their modes
+    return config
+
+
+def train_and_score(dataset: str, pack: int, steps: int, seed: int, root: Path) -> Row:
+    run_dir = root / f"{dataset}-pack{pack}"
+    config = training.TrainConfig(**run_config(dataset, pack, steps, seed, run_dir))
+    started = time.perf_counter()
+    training.train(config, verbose=0)
+    seconds = time.perf_counter() - started
+    generator = training.load_generator(run_dir)
+    result = evaluation.evaluate_modes(generator, dataset, seed=seed)
+    return Row(dataset, pack, config.epochs * config.steps_per_epoch, seconds, result)
+
+
+def scatter(dataset: str, points: np.ndarray, result: evaluation.ModeResult, path: Path) -> None:
+    """Generated points over the real ones, titled with the figures."""
+    real, _ = MIXTURES[dataset].sample(2500, [0, 1])
+    figure = Figure(figsize=(5, 5))
+    axes = figure.add_subplot()
+    axes.scatter(*real.T, s=3, alpha=0.3, label="real", color="tab:green")
+    axes.scatter(*points.T, s=3, alpha=0.5, label="generated", color="tab:blue")
+    limit = 1.5 if dataset == "ring8" else 5.5
+    axes.set_xlim(-limit, limit)
+    axes.set_ylim(-limit, limit)
+    axes.set_aspect("equal")
+    axes.legend(loc="upper right")
+    hq = 100 * (result.high_quality or 0.0)
+    axes.set_title(f"{path.stem}: {result.modes_covered}/{result.num_modes} modes, {hq:.1f}% HQ")
+    figure.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=80)
+
+
+def cells(row: Row) -> list[str]:
+    result = row.result
+    hq = "-" if result.high_quality is None else f"{100 * result.high_quality:.1f}"
+    kl = "-" if result.kl is None else f"{result.kl:.3f}"
+    published = PUBLISHED.get((row.dataset, row.pack), "")
+    return [
+        row.dataset,
+        str(row.pack),
+        f"{result.modes_covered} / {result.num_modes}",
+        hq,
+        kl,
+        f"{row.steps:,}",
+        f"{row.seconds:.0f}",
+        published,
+    ]
+
+
+HEADER = ["dataset", "packing", "modes", "high-quality %", "KL", "steps", "wall s", "published"]
+
+
+def table(rows: list[Row]) -> str:
+    body = [HEADER, *(cells(row) for row in rows)]
+    widths = [max(len(line[i]) for line in body) for i in range(len(HEADER))]
+    return "\n".join(
+        "  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)) for line in body
+    )
+
+
+def markdown(rows: list[Row]) -> str:
+    lines = ["| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]
+    lines += ["| " + " | ".join(cells(row)) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--steps", type=int, default=30_000, help="training steps per 2-D row")
+    parser.add_argument("--packs", default="1,4", help="packing degrees, comma-separated")
+    parser.add_argument("--datasets", default="ring8,grid25", help="2-D mixtures to train on")
+    parser.add_argument("--stacked", action="store_true", help="also Stacked MNIST (slow)")
+    parser.add_argument("--stacked-steps", type=int, default=20_000)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--img-dir", type=Path, default=Path("docs/img"))
+    parser.add_argument("--runs-dir", type=Path, default=None, help="keep the runs here")
+    parser.add_argument("--json-out", type=Path, default=None)
+    args = parser.parse_args(argv)
+    packs = [int(p) for p in args.packs.split(",") if p.strip()]
+    if any(p != 1 for p in packs) and not has_packing():
+        print("This version has no TrainConfig.pack yet: use --packs 1.", file=sys.stderr)
+        return 2
+    plan = [(d.strip(), p) for d in args.datasets.split(",") if d.strip() for p in packs]
+    if args.stacked:
+        plan += [("stacked_mnist", p) for p in packs]
+    rows: list[Row] = []
+    with tempfile.TemporaryDirectory(prefix="modes-") as scratch:
+        root = args.runs_dir or Path(scratch)
+        for dataset, pack in plan:
+            steps = args.stacked_steps if dataset == "stacked_mnist" else args.steps
+            print(f"training {dataset} with pack {pack} for {steps:,} steps", flush=True)
+            row = train_and_score(dataset, pack, steps, args.seed, root)
+            rows.append(row)
+            print("  " + "  ".join(cells(row)), flush=True)
+            generator = training.load_generator(root / f"{dataset}-pack{pack}")
+            path = args.img_dir / f"modes_{dataset}_pack{pack}.png"
+            if dataset in MIXTURES:
+                points = evaluation.generate_images(generator, 2500, seed=args.seed)
+                scatter(dataset, points, row.result, path)
+            else:
+                images = evaluation.generate_images(generator, 64, seed=args.seed)
+                Image.fromarray(latent.image_grid(images, cols=8)).save(path)
+    print()
+    print(table(rows))
+    print()
+    print(markdown(rows))
+    if args.json_out is not None:
+        args.json_out.write_text(
+            json.dumps(
+                [{**dataclasses.asdict(row), "result": row.result.to_dict()} for row in rows],
+                indent=2,
+            )
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
