@@ -44,6 +44,16 @@ class RunPaths:
         return self.root / "generator_best.keras"
 
     @property
+    def best_generator_info(self) -> Path:
+        """`generator_best.json`: the epoch, FID, KID, feature space and `n` of that generator."""
+        return self.root / "generator_best.json"
+
+    @property
+    def model_summary(self) -> Path:
+        """`model_summary.txt`: `generator.summary()` and `discriminator.summary()`."""
+        return self.root / "model_summary.txt"
+
+    @property
     def data_cache(self) -> Path:
         """`data_cache/`: an image folder's decoded images, with `--cache-data`."""
         return self.root / "data_cache"

@@ -426,7 +426,8 @@ def test_help_describes_every_flag(capsys):
         "--ema-momentum",
     ):  # fmt: skip
         assert flag in help_text
-    assert "0.0006 (dcgan), 0.0002 (mlp), 0.0001 with --loss wasserstein" in help_text
+    lr_default = "0.0006 (dcgan), 0.0002 (mlp), 0.0002 (resnet), 0.0001 with --loss wasserstein"
+    assert lr_default in help_text
     assert "0.99 (dcgan), 0 (mlp)" in help_text
     assert "tensorboard --logdir runs" in help_text
     assert "auto|float32|mixed_bfloat16|mixed_float16" in help_text
@@ -624,6 +625,7 @@ def test_conditional_run_learns_labels_and_draws_one_row_per_class(tmp_path):
         num_samples=16,
         run_dir=str(tmp_path / "run"),
         network_options={"generator_hidden": [16], "discriminator_hidden": [16]},
+        eval_every=0,  # no domain classifier in the user's cache (test_train_eval.py has that)
     )
     run_dir = training.train(config, verbose=0)
     saved = training.load_config(run_dir)

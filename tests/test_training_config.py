@@ -31,8 +31,8 @@ def test_registered_architectures_are_accepted(monkeypatch):
 def test_unknown_names_are_one_line_training_errors():
     with pytest.raises(config.TrainingError, match="Unknown loss 'nope'"):
         config.TrainConfig("mnist", loss="nope").validate()
-    with pytest.raises(config.TrainingError, match="Unknown architecture 'resnet'; choose"):
-        config.TrainConfig("mnist", arch="resnet").validate()
+    with pytest.raises(config.TrainingError, match="Unknown architecture 'stylegan'; choose"):
+        config.TrainConfig("mnist", arch="stylegan").validate()
     with pytest.raises(config.TrainingError, match="dcgan cannot build images of size 30"):
         config.TrainConfig("mnist", arch="dcgan", image_size=30).validate()
 

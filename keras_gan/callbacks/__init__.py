@@ -1,8 +1,10 @@
 """Keras callbacks that make a GAN run watchable, stoppable and resumable.
 
 Use them in any `gan.fit(dataset, callbacks=[...])`, like Keras's own: `SampleGrid`,
-`TensorBoardLogger`, `LossHistory`, `TrainingCheckpoint`, `ExportGenerator`, and
-`StopOnNonFinite`. The manual (usage, checkpoint format, epochs cut short, NaN handling) is
+`TensorBoardLogger`, `LossHistory`, `TrainingCheckpoint`, `ExportGenerator`,
+`StopOnNonFinite` (Keras's `TerminateOnNaN` for a GAN), `FailureMonitor` (alarms for the
+failure modes), and `ReduceLROnPlateau` / `LearningRateScheduler` for two optimizers. The
+manual (usage, checkpoint format, NaN handling, alarms, Keras callbacks) is
 `docs/callbacks.md`.
 """
 
@@ -14,13 +16,20 @@ from keras_gan.callbacks.base import (
 )
 from keras_gan.callbacks.checkpoint import TrainingCheckpoint
 from keras_gan.callbacks.history import LossHistory
+from keras_gan.callbacks.keras_compat import LearningRateScheduler, ReduceLROnPlateau
+from keras_gan.callbacks.monitor import ALARMS, Alarm, FailureMonitor
 from keras_gan.callbacks.samples import SampleGrid
 from keras_gan.callbacks.tensorboard import TensorBoardLogger
 
 __all__ = [
+    "ALARMS",
+    "Alarm",
     "ExportGenerator",
+    "FailureMonitor",
+    "LearningRateScheduler",
     "LossHistory",
     "NonFiniteLoss",
+    "ReduceLROnPlateau",
     "SampleGrid",
     "StopOnNonFinite",
     "TensorBoardLogger",

@@ -7,6 +7,7 @@ expression or an output file is wrong (one line on stderr); 2 the command line i
 
 from __future__ import annotations
 
+import json
 import secrets
 from pathlib import Path
 from typing import Any
@@ -184,6 +185,26 @@ def _run_arithmetic(sampling: Any, generator: Any, o: dict[str, Any]) -> None:
 RUNNERS = {"grid": _run_grid, "interpolate": _run_interpolate, "arithmetic": _run_arithmetic}
 
 
+def _best_generator(source: Path) -> Path:
+    """RUN's `generator_best.keras`, after saying which epoch and FID it comes from."""
+    from keras_gan.run_dir import RunPaths
+
+    if not source.is_dir():
+        raise CommandError(f"--best takes a run directory, got {source}")
+    paths = RunPaths(source)
+    if not paths.best_generator.is_file():
+        raise CommandError(f"no generator_best.keras in {source}; train with --eval-every")
+    try:
+        meta = json.loads(paths.best_generator_info.read_text())
+        click.echo(
+            f"Best generator of {source}: epoch {meta['epoch']}, FID {meta['fid']:.3f} "
+            f"({meta['feature_space']}, n={meta['n']})."
+        )
+    except (OSError, ValueError, KeyError, TypeError):
+        click.echo(f"Best generator of {source} ({paths.best_generator_info.name} unreadable).")
+    return paths.best_generator
+
+
 @click.command(
     "sample",
     short_help="Draw a sample grid, a latent walk or latent arithmetic from a generator.",
@@ -198,11 +219,18 @@ RUNNERS = {"grid": _run_grid, "interpolate": _run_interpolate, "arithmetic": _ru
         "  python sample.py RUN --interpolate --n 8 --steps 8 --method lerp --out walk.png\n"
         '  python sample.py RUN --n 64 --seed 1 --arithmetic "3,17,40 - 5,9,22 + 11,30,61" '
         "--out arith.png\n"
-        "  python sample.py cgan-run --labels all --cols 10 --out classes.png\n\n"
+        "  python sample.py cgan-run --labels all --cols 10 --out classes.png\n"
+        "  python sample.py RUN --best --n 64 --seed 1 --out best.png\n\n"
         "Exit codes: 0 done, 1 bad model, label, expression or output file, 2 bad command line."
     ),
 )
 @click.argument("source", metavar="RUN_DIR_OR_GENERATOR.keras", type=click.Path(path_type=Path))
+@click.option(
+    "--best",
+    is_flag=True,
+    help="Sample RUN_DIR's generator_best.keras: the generator with the lowest FID while it "
+    "trained (train.py --eval-every) instead of the last one.",
+)
 @click.option(
     "--out",
     "-o",
@@ -325,14 +353,15 @@ def cli(ctx: click.Context, source: Path, **options: Any) -> int:
     latent-arithmetic figure.
 
     RUN_DIR_OR_GENERATOR.keras is a run directory written by train.py (its generator.keras,
-    or the newest checkpoint's generator if that is newer) or a .keras file holding a generator
-    or a GAN checkpoint; it is loaded with safe_mode=True.
+    or the newest checkpoint's generator if that is newer; with --best its generator_best.keras)
+    or a .keras file holding a generator or a GAN checkpoint; it is loaded with safe_mode=True.
 
     Sample i of a grid sits at row i // cols, column i % cols (--numbered prints the indices).
     To do arithmetic, make a grid, pick groups of indices from it, and run --arithmetic with
     the grid's --n and --seed. The same --n and --seed always give the same samples.
     """
     mode = _mode(options.pop("interpolate"), options["arithmetic"])
+    best = options.pop("best")
     _check_options(ctx, mode, options)
     if options["n"] is None:
         options["n"] = DEFAULT_N[mode]
@@ -342,6 +371,8 @@ def cli(ctx: click.Context, source: Path, **options: Any) -> int:
                 "--arithmetic needs --seed (and --n): those of the grid the indices come from"
             )
         options["seed"] = secrets.randbelow(2**31)
+    if best:
+        source = _best_generator(source)
     from keras_gan import sampling
 
     generator = sampling.load_generator(source)

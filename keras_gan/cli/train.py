@@ -64,6 +64,23 @@ def _parse_network_options(
     return options
 
 
+def _check_background(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    """A colour name or `#rrggbb` that Pillow can parse (no alpha)."""
+    from PIL import ImageColor
+
+    try:
+        rgb = ImageColor.getrgb(value.strip())
+    except ValueError:
+        rgb = ()
+    if len(rgb) != 3:
+        raise click.BadParameter(
+            f"{value!r} is not an opaque colour; use a name such as white or black, or #rrggbb",
+            ctx,
+            param,
+        )
+    return value.strip()
+
+
 def _quote(path: Path | str) -> str:
     return shlex.quote(str(path))
 
@@ -85,6 +102,14 @@ def _report_finished(run_dir: Path) -> None:
     if samples:
         click.echo(f"  Samples:     {samples[-1]}")
     click.echo(f"  Losses:      {paths.losses_plot} (history in {paths.history.name})")
+    if paths.best_generator.is_file():
+        try:
+            best = json.loads(paths.best_generator_info.read_text())
+            about = f" (epoch {best['epoch']}, FID {best['fid']:.3f})"
+        except (OSError, ValueError, KeyError, TypeError):
+            about = ""
+        click.echo(f"  Best:        {paths.best_generator}{about}")
+        click.echo(f"               python sample.py {_quote(run_dir)} --best --out best.png")
     _print_next_steps(run_dir, finished=True)
 
 
@@ -148,9 +173,10 @@ def _explicit_settings(ctx: click.Context, settings: dict[str, Any]) -> dict[str
     "--loss",
     type=Names((*config.LOSSES, *config.LOSS_ALIASES)),
     default=DEFAULTS["loss"],
-    show_default=True,
     help="Adversarial loss (lsgan is least_squares, wgan_gp is wasserstein); wasserstein has a "
-    "gradient penalty of weight 10.",
+    f"gradient penalty of weight 10. [default: {config.DEFAULT_LOSS}, "
+    + ", ".join(f"{loss} for {arch}" for arch, loss in config.ARCHITECTURE_LOSSES.items())
+    + "]",
 )
 @click.option("--epochs", type=POSITIVE, help=f"Epochs to train. {_arch_default('epochs')}")
 @click.option(
@@ -200,6 +226,15 @@ def _explicit_settings(ctx: click.Context, settings: dict[str, Any]) -> dict[str
     type=click.Choice([1, 3]),
     help="Force 1 (grayscale) or 3 (RGB). [default: the data's own]",
 )
+@click.option(
+    "--background",
+    metavar="COLOUR",
+    default=DEFAULTS["background"],
+    show_default=True,
+    callback=_check_background,
+    help="Colour that transparent pixels of image files (PNG alpha, GIF/palette transparency) "
+    "are composited onto: a name such as white or black, or #rrggbb.",
+)
 @click.option("--num-examples", type=POSITIVE, help="Use only the first N examples. [default: all]")
 @click.option(
     "--steps-per-epoch",
@@ -223,8 +258,8 @@ def _explicit_settings(ctx: click.Context, settings: dict[str, Any]) -> dict[str
     metavar="RUN_DIR",
     help="Continue this run from its newest complete checkpoint. Only --epochs, "
     "--steps-per-epoch, --sample-every, --checkpoint-every, --keep-checkpoints, --log-every, "
-    "--data-dir, --cache-data, --jit-compile, --steps-per-execution, --strategy and "
-    "--deterministic may change (--precision may not).",
+    "--data-dir, --cache-data, --jit-compile, --steps-per-execution, --strategy, "
+    "--deterministic, --eval-every, --eval-n and --monitor may change (--precision may not).",
 )
 @click.option(
     "--sample-every",
@@ -257,6 +292,31 @@ def _explicit_settings(ctx: click.Context, settings: dict[str, Any]) -> dict[str
     default=DEFAULTS["log_every"],
     show_default=True,
     help="TensorBoard per-step scalars every N steps.",
+)
+@click.option(
+    "--eval-every",
+    type=IntRange(min=0),
+    metavar="N",
+    help="FID and KID in the dataset's domain-classifier space every N epochs and after the "
+    "last (0: off), into history.csv, losses.png and TensorBoard; the generator with the best "
+    "FID is kept as generator_best.keras (sample.py RUN --best). [default: about "
+    f"{config.EVALUATIONS_PER_RUN} times per run (ceil(epochs / {config.EVALUATIONS_PER_RUN})) "
+    "for labelled images, off otherwise]",
+)
+@click.option(
+    "--eval-n",
+    type=IntRange(min=2),
+    default=DEFAULTS["eval_n"],
+    show_default=True,
+    help="Generated (and at most as many real) images per evaluation.",
+)
+@click.option(
+    "--monitor/--no-monitor",
+    default=DEFAULTS["monitor"],
+    show_default=True,
+    help="Alarms for the failure modes (D overpowering G, mode collapse, diverging or "
+    "oscillating losses): one line each on stderr, in TensorBoard and history.csv "
+    "(docs/callbacks.md).",
 )
 @click.option(
     "--data-dir",
@@ -327,11 +387,31 @@ def _explicit_settings(ctx: click.Context, settings: dict[str, Any]) -> dict[str
     help="TensorFlow op determinism: the same --seed gives bit-identical weights (slower on "
     "some GPU ops).",
 )
+@click.option(
+    "--augment",
+    type=click.Choice(config.AUGMENT_CHOICES),
+    default=DEFAULTS["augment"],
+    show_default=True,
+    help="Differentiable augmentation of D's inputs, real and fake (colour, translation, "
+    "cutout): diffaugment applies each op always (Zhao et al. 2020), ada with a probability "
+    "steered by D's overfitting (Karras et al. 2020). auto: ada for image datasets of fewer "
+    f"than {config.AUGMENT_AUTO_THRESHOLD:,} examples, else off; the choice is recorded in "
+    "config.json.",
+)
+@click.option(
+    "--pack",
+    type=POSITIVE,
+    default=DEFAULTS["pack"],
+    show_default=True,
+    help="PacGAN packing: D judges m samples at once (against mode collapse, Lin et al. "
+    "2018); --batch-size must be a multiple of it. Not with --conditional.",
+)
 @common.debug_option
 @click.pass_context
 def cli(ctx: click.Context, resume_dir: Path | None, **settings: Any) -> int:
     """Train a GAN and write a run directory: config.json, checkpoints/, generator.keras,
-    samples/epoch_NNNN.png, logs/ (TensorBoard), history.csv and losses.png.
+    samples/epoch_NNNN.png, logs/ (TensorBoard), history.csv, losses.png, model_summary.txt
+    and, when FID is evaluated (--eval-every), generator_best.keras.
 
     DCGAN defaults: Adam 6e-4, beta_1 0.5, batch 64, z of 100, samples from a moving average
     of G's weights (momentum 0.99), which about halved the FID of the DCGAN paper's settings (Adam

@@ -1,16 +1,19 @@
 """`EvaluationCallback`: FID and KID every few epochs inside `fit`, keeping the best generator.
 
 The figures go to `logs` (so later callbacks record them) and, with `log_dir`, to
-TensorBoard; the generator with the lowest FID is saved atomically. See docs/evaluation.md.
+TensorBoard; the generator with the lowest FID is saved atomically. Epochs cut short and
+non-finite states are not evaluated. See docs/evaluation.md.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import math
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +28,31 @@ from keras_gan.evaluation.reference import matching_data_options, reference_imag
 from keras_gan.evaluation.scoring import generate_images
 from keras_gan.files import write_atomically, write_text_atomically
 from keras_gan.gan import sampling_generator
+from keras_gan.run_dir import RunPaths
 
 __all__ = ["EvaluationCallback"]
+
+logger = logging.getLogger("keras_gan.evaluation")
+
+
+@contextlib.contextmanager
+def _quiet_data_logs() -> Iterator[None]:
+    """Hide the `keras_gan.data` logger's lines (the run has reported its data already)."""
+    data_logger = logging.getLogger("keras_gan.data")
+    level = data_logger.level
+    data_logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        data_logger.setLevel(level)
+
+
+def _has_non_finite(logs: dict | None) -> bool:
+    for value in (logs or {}).values():
+        with contextlib.suppress(TypeError, ValueError):
+            if not np.all(np.isfinite(np.asarray(value, dtype="float64"))):
+                return True
+    return False
 
 
 class EvaluationCallback(keras.callbacks.Callback):
@@ -34,8 +60,12 @@ class EvaluationCallback(keras.callbacks.Callback):
 
     Sets `logs["fid"]`, `logs["kid"]` and `logs["kid_std"]` in `on_epoch_end`, so callbacks
     *after* it in the list (keras_gan's `LossHistory` and `TensorBoardLogger`, Keras's
-    `History`, `CSVLogger`, `TensorBoard`) record them: put it FIRST in the callbacks list.
-    (Keras's `CSVLogger` fixes its columns at the first epoch, so use `every=1` with it.)
+    `History`, `CSVLogger`, `TensorBoard`, `EarlyStopping(monitor="fid")`) record them: put it
+    before them (after a `StopOnNonFinite`). Keras's `CSVLogger` fixes its columns at the
+    first epoch, so use `every=1` with it.
+
+    An epoch cut short (a stop inside it, e.g. Ctrl-C or a NaN loss) is not evaluated, nor is
+    anything after a NaN or infinite log value, nor a generator whose weights are not finite.
 
     The `n` samples are drawn from the same noise (`seed`) each time; with the default 2,000
     FID is biased upwards compared to 10,000-sample figures, so compare epochs with each other,
@@ -51,14 +81,17 @@ class EvaluationCallback(keras.callbacks.Callback):
         n: generated samples (and real images) per evaluation.
         seed: the noise seed, the same at every evaluation.
         directory: where to save the generator with the lowest FID so far, as
-            `generator_best.keras` with `generator_best.json` (epoch, FID, KID, feature space);
-            a later `fit` in the same directory and space only replaces it with a better one.
+            `generator_best.keras` with `generator_best.json` (epoch, FID, KID, feature space,
+            `n`); a later `fit` in the same directory, space and `n` only replaces it with a
+            better one (a run directory: `RunPaths.best_generator`).
         log_dir: write `epoch/fid` and `epoch/kid` scalars here (step = epochs completed);
             give it a folder of its own (e.g. `run/logs/evaluation`), as TensorBoard follows
-            only the newest event file of a folder while it grows.
+            only the newest event file of a folder while it grows. Not needed with a
+            `TensorBoardLogger` after this callback: it writes every scalar of `logs`.
         data_dir: passed to `keras_gan.data.load`.
         kid_subsets: KID's number of subsets.
-        verbose: print each evaluation on stderr.
+        verbose: print each evaluation on stderr (it is always logged to the
+            `keras_gan.evaluation` logger).
     """
 
     def __init__(
@@ -98,13 +131,27 @@ class EvaluationCallback(keras.callbacks.Callback):
         self.history: list[dict[str, float]] = []
         self._real_features: np.ndarray | None = None
         self._writer: tf.summary.SummaryWriter | None = None
+        self._non_finite = False
+        self._batches = 0
 
     @property
     def best_path(self) -> Path | None:
         """`directory/generator_best.keras` (`None` without a directory)."""
-        return None if self.directory is None else self.directory / "generator_best.keras"
+        return None if self.directory is None else RunPaths(self.directory).best_generator
 
     def on_train_begin(self, logs: dict | None = None) -> None:
+        self._non_finite = False
+        with _quiet_data_logs():
+            self._prepare()
+        self._load_best()
+        carried = f"; best FID so far {self.best_fid:.3f}" if math.isfinite(self.best_fid) else ""
+        self._say(
+            f"Evaluating FID/KID every {self.every} epoch(s) on {self.n} samples in "
+            f"{self.space.name} ({len(self._real_features)} real images){carried}"
+        )
+
+    def _prepare(self) -> None:
+        """The feature space, the real features and the TensorBoard writer, once."""
         options: dict[str, Any] = {"data_dir": self.data_dir}
         if self.dataset is not None and (self.space is None or self.real_images is None):
             generator = sampling_generator(self.model)
@@ -120,19 +167,38 @@ class EvaluationCallback(keras.callbacks.Callback):
             self._real_features, _ = self.space.embed(real)
         if self.log_dir is not None:
             self._writer = tf.summary.create_file_writer(str(self.log_dir))
-        self._load_best()
 
     def _load_best(self) -> None:
         if self.best_path is None or not self.best_path.is_file():
             return
-        with contextlib.suppress(OSError, ValueError, KeyError):
+        with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
             meta = json.loads(self.best_path.with_suffix(".json").read_text())
             if meta["feature_space"] == self.space.name and meta["n"] == self.n:
                 self.best_fid = min(self.best_fid, float(meta["fid"]))
 
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        self._batches = 0
+
+    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        self._batches = max(self._batches + 1, int(batch) + 1)
+        if _has_non_finite(logs):
+            self._non_finite = True
+
     def _due(self, epoch: int) -> bool:
         last = self.params.get("epochs") if self.params else None
         return (epoch + 1) % self.every == 0 or (last is not None and epoch + 1 == last)
+
+    def _skip_reason(self) -> str | None:
+        """Why the epoch just ended must not be evaluated, or `None`."""
+        if self._non_finite:
+            return "a loss became NaN or infinite"
+        steps = self.params.get("steps") if self.params else None
+        if self.model.stop_training and (steps is None or self._batches < steps):
+            return "the epoch was cut short"
+        weights = sampling_generator(self.model).weights
+        if not all(np.all(np.isfinite(keras.ops.convert_to_numpy(w))) for w in weights):
+            return "the generator's weights are not finite"
+        return None
 
     def evaluate_now(self) -> dict[str, float]:
         """FID and KID of the model's generator now (used at the end of due epochs).
@@ -159,6 +225,10 @@ class EvaluationCallback(keras.callbacks.Callback):
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         if not self._due(epoch):
             return
+        reason = self._skip_reason()
+        if reason is not None:
+            logger.warning("Epoch %d: not evaluated: %s.", epoch + 1, reason)
+            return
         values = self.evaluate_now()
         if logs is not None:
             logs.update(values)
@@ -172,14 +242,16 @@ class EvaluationCallback(keras.callbacks.Callback):
         if improved:
             self.best_fid = values["fid"]
             self._save_best(epoch + 1, values)
+        mark = " (best, saved)" if improved and self.best_path else ""
+        self._say(
+            f"Epoch {epoch + 1}: FID {values['fid']:.3f}, KID {values['kid']:.5f} "
+            f"[{self.space.name}, n={self.n}]{mark}"
+        )
+
+    def _say(self, message: str) -> None:
+        logger.info(message)
         if self.verbose:
-            mark = " (best, saved)" if improved and self.best_path else ""
-            print(
-                f"epoch {epoch + 1}: FID {values['fid']:.3f}, KID {values['kid']:.5f} "
-                f"[{self.space.name}, n={self.n}]{mark}",
-                file=sys.stderr,
-                flush=True,
-            )
+            print(message, file=sys.stderr, flush=True)
 
     def _save_best(self, epoch: int, values: dict[str, float]) -> None:
         if self.best_path is None:

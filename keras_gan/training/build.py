@@ -11,10 +11,10 @@ from typing import Any
 import keras
 import numpy as np
 
-from keras_gan import generation, latent, networks, performance
+from keras_gan import generation, latent, networks, packing, performance, replicas
 from keras_gan.callbacks import ExportGenerator, LossHistory, SampleGrid, TensorBoardLogger
 from keras_gan.checkpoints import CheckpointInfo, TrainingCheckpoint, restore_seed_states
-from keras_gan.files import write_atomically
+from keras_gan.files import write_atomically, write_text_atomically
 from keras_gan.gan import GAN
 from keras_gan.generation import SamplingError
 from keras_gan.run_dir import RunPaths
@@ -29,6 +29,7 @@ __all__ = [
     "precision_policy",
     "real_points",
     "sample_noise",
+    "write_model_summary",
 ]
 
 REAL_POINTS_FOR_PLOTS = 2000  # real points drawn under the generated ones on 2-D data
@@ -69,7 +70,9 @@ def build_gan(config: TrainConfig) -> GAN:
     """The compiled GAN a resolved config describes.
 
     The networks take the current Keras dtype policy (`train` sets `config.precision` with
-    `precision_policy`) and the current `tf.distribute` scope.
+    `precision_policy`) and the current `tf.distribute` scope. D is built on the packed shape
+    of a sample (`keras_gan.packing.packed_shape`) and D's inputs are augmented as
+    `config.augment` says ("auto", left by a config resolved without data, is "off").
 
     Args:
         config: a `TrainConfig.resolved` config (its `image_shape` must be set).
@@ -78,7 +81,8 @@ def build_gan(config: TrainConfig) -> GAN:
         A `GAN` compiled with two Adam optimizers and the config's loss and speed settings.
 
     Raises:
-        TrainingError: for an unresolved config or a network option the builder refuses.
+        TrainingError: for an unresolved config, a network option the builder refuses, or an
+            augmentation or packing these networks or this batch size cannot take.
     """
     if config.image_shape is None:
         raise TrainingError("The config has no image_shape; call config.resolved(info) first.")
@@ -86,25 +90,36 @@ def build_gan(config: TrainConfig) -> GAN:
     if config.conditional and not num_classes:
         raise TrainingError("A conditional config needs num_classes; call config.resolved(info).")
     class_option = {"num_classes": num_classes} if num_classes else {}
+    if config.batch_size and config.batch_size % (config.pack * replicas.num_replicas()):
+        raise TrainingError(
+            f"batch_size {config.batch_size} must be a multiple of pack {config.pack} times the "
+            f"{replicas.num_replicas()} replicas, so that every replica's batch packs evenly."
+        )
     try:
         generator, discriminator = networks.build(
             config.arch,
             config.image_shape,
             config.latent_dim,
+            discriminator_shape=packing.packed_shape(config.image_shape, config.pack),
             **config.network_options,
             **class_option,
         )
     except TypeError as error:
         raise TrainingError(f"Bad network option for {config.arch}: {error}") from None
-    gan = GAN(
-        generator,
-        discriminator,
-        config.latent_dim,
-        d_steps=config.d_steps,
-        seed=config.seed,
-        num_classes=num_classes,
-        ema_momentum=config.ema_momentum or None,
-    )
+    try:
+        gan = GAN(
+            generator,
+            discriminator,
+            config.latent_dim,
+            d_steps=config.d_steps,
+            seed=config.seed,
+            num_classes=num_classes,
+            ema_momentum=config.ema_momentum or None,
+            augment=None if config.augment == "auto" else config.augment,
+            pack=config.pack,
+        )
+    except ValueError as error:
+        raise TrainingError(str(error)) from None
     gan.compile(
         d_optimizer=keras.optimizers.Adam(config.lr_d, beta_1=config.beta1, beta_2=config.beta2),
         g_optimizer=keras.optimizers.Adam(config.lr_g, beta_1=config.beta1, beta_2=config.beta2),
@@ -173,8 +188,14 @@ def build_callbacks(
 ) -> list[keras.callbacks.Callback]:
     """The callbacks that write a run directory.
 
-    In the order they act at the end of an epoch: TensorBoard scalars, the sample picture,
-    the history, the checkpoint, and the generator export at the end of training.
+    In the order they act at the end of an epoch: the evaluation (FID and KID into `logs`, and
+    `generator_best.keras`; when `config.eval_every` is set), TensorBoard scalars, the sample
+    picture, the history, the checkpoint, and the generator export at the end of training.
+    With `config.monitor` the `FailureMonitor` follows the evaluation (its alarms and sample
+    diversity go into `logs` too; its state is rebuilt from `history.csv` on resume).
+    The evaluation comes first so that every later callback (and the user's, which `train`
+    puts after these) sees `fid` and `kid` in its logs; `train` puts its `StopOnNonFinite`
+    guard before all of them.
 
     Args:
         config: the run's resolved settings.
@@ -185,7 +206,35 @@ def build_callbacks(
     Returns:
         A list of Keras callbacks for `GAN.fit`.
     """
+    watchers: list[keras.callbacks.Callback] = []
+    if config.eval_every:
+        from keras_gan.evaluation import EvaluationCallback
+
+        watchers.append(
+            EvaluationCallback(
+                config.dataset,
+                every=config.eval_every,
+                n=config.eval_n,
+                seed=config.seed,
+                directory=paths.root,
+                data_dir=config.data_dir,
+                verbose=False,  # logged; TensorBoardLogger writes its scalars
+            )
+        )
+    if config.monitor:  # after the evaluation (it shares its feature space), before the loggers
+        from keras_gan.callbacks import FailureMonitor
+
+        watchers.append(
+            FailureMonitor(
+                sample_noise,
+                space_of=watchers[0] if watchers else None,
+                real_samples=real_samples,
+                log_dir=paths.logs,
+                history_path=paths.history,
+            )
+        )
     return [
+        *watchers,
         TensorBoardLogger(paths.logs, update_freq=config.log_every),
         SampleGrid(
             paths.samples,
@@ -229,6 +278,27 @@ def sample_noise(paths: RunPaths, config: TrainConfig) -> np.ndarray:
     noise = latent.sample_noise(config.num_samples, config.latent_dim, seed=config.seed)
     write_atomically(paths.sample_noise, lambda temp: np.save(temp, noise))
     return noise
+
+
+def write_model_summary(gan: GAN, paths: RunPaths, echo: bool = False) -> str:
+    """Write `generator.summary()` and `discriminator.summary()` to `paths.model_summary`.
+
+    Args:
+        gan: the run's GAN.
+        paths: the run's files; the text is written atomically.
+        echo: also print it.
+
+    Returns:
+        The text written.
+    """
+    lines: list[str] = []
+    for network in (gan.generator, gan.discriminator):
+        network.summary(print_fn=lambda line, *args, **kwargs: lines.append(line))
+    text = "\n".join(line.rstrip("\n") for line in lines) + "\n"
+    write_text_atomically(paths.model_summary, text)
+    if echo:
+        print(text, end="", flush=True)
+    return text
 
 
 def real_points(dataset: Any, batch_size: int) -> np.ndarray:

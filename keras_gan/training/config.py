@@ -26,6 +26,12 @@ if TYPE_CHECKING:
 __all__ = [
     "ARCHITECTURES",
     "ARCHITECTURE_DEFAULTS",
+    "ARCHITECTURE_LOSSES",
+    "AUGMENT_AUTO_THRESHOLD",
+    "AUGMENT_CHOICES",
+    "DEFAULT_LOSS",
+    "EVALUATIONS_PER_RUN",
+    "EVAL_N",
     "GRADIENT_PENALTY_LOSSES",
     "JIT_COMPILE_CHOICES",
     "LEGACY_PRECISION",
@@ -46,7 +52,7 @@ __all__ = [
 # ---------------------------------------------------------------------- names offered as choices
 # The built-in entries of the `keras_gan.networks` and `keras_gan.losses` registries;
 # tests/test_training_config.py checks that they match.
-ARCHITECTURES: tuple[str, ...] = ("dcgan", "mlp")
+ARCHITECTURES: tuple[str, ...] = ("dcgan", "mlp", "resnet")
 LOSSES: tuple[str, ...] = ("minimax", "non_saturating", "least_squares", "wasserstein", "hinge")
 LOSS_ALIASES: dict[str, str] = {"lsgan": "least_squares", "wgan_gp": "wasserstein"}
 GRADIENT_PENALTY_LOSSES: tuple[str, ...] = ("wasserstein",)  # the DCGAN critic gets layer norm
@@ -59,7 +65,9 @@ STRATEGIES: tuple[str, ...] = ("default", "mirrored", "multiworker", "tpu")
 # ---------------------------------------------------------------------- defaults
 # DCGAN: Radford et al. 2016 (Sec. 4), but Adam 6e-4, batch 64 and a weight average of G
 # (Yazici et al. 2019), which about halve the FID at equal wall time. MLP: the fully connected
-# GAN of common reference code (Adam 2e-4, beta_1 0.5). Sources in docs/training.md.
+# GAN of common reference code (Adam 2e-4, beta_1 0.5). ResNet: setting C of Miyato et al. 2018
+# (Table 1: one D step, Adam 2e-4/0.5/0.999), 4x the G updates per second of their ResNet's
+# 5 D steps on a CPU. Sources in docs/training.md.
 ARCHITECTURE_DEFAULTS: dict[str, dict[str, Any]] = {
     "dcgan": {
         "epochs": 25,
@@ -83,7 +91,23 @@ ARCHITECTURE_DEFAULTS: dict[str, dict[str, Any]] = {
         "d_steps": 1,
         "ema_momentum": 0.0,
     },
+    "resnet": {
+        "epochs": 25,
+        "batch_size": 64,
+        "latent_dim": 128,
+        "lr_d": 2e-4,
+        "lr_g": 2e-4,
+        "beta1": 0.5,
+        "beta2": 0.999,
+        "d_steps": 1,
+        "ema_momentum": 0.99,
+    },
 }
+
+# The loss of a config that names none: SNGAN's ResNet trains with the hinge loss (Miyato et
+# al. 2018, Sec. 4); the others, and architectures registered by users, with DEFAULT_LOSS.
+DEFAULT_LOSS = "non_saturating"
+ARCHITECTURE_LOSSES: dict[str, str] = {"resnet": "hinge"}
 
 # WGAN-GP (Gulrajani et al. 2017, Alg. 1): Adam(1e-4, beta_1=0, beta_2=0.9), 5 critic steps
 # per generator step.
@@ -106,11 +130,25 @@ RESUME_OVERRIDES = frozenset(
         "steps_per_execution",
         "strategy",
         "deterministic",
+        "eval_every",
+        "eval_n",
+        "monitor",
     }
 )
 LEGACY_PRECISION = "float32"  # the precision of config files written before the setting existed
 SAMPLE_IMAGES = 64  # an 8 x 8 grid
 SAMPLE_POINTS = 1000  # enough generated points to see the shape of a 2-D distribution
+# Augmentation of D's inputs (keras_gan.augment). "auto" is "ada" for image datasets of fewer
+# examples than AUGMENT_AUTO_THRESHOLD, else "off" (2-D points: always "off"). The threshold is
+# provisional until measured (docs/benchmarks.md). Config files written before augment and
+# pack existed load as "off" and 1.
+AUGMENT_CHOICES: tuple[str, ...] = ("auto", "off", "diffaugment", "ada")
+AUGMENT_AUTO_THRESHOLD = 30_000
+LEGACY_AUGMENT = "off"
+# FID/KID during training (docs/training.md, "Evaluation during training"): on by default for
+# labelled image data, about this many times per run, on EVAL_N samples.
+EVALUATIONS_PER_RUN = 10
+EVAL_N = 2000
 
 _DEFAULTED = tuple(ARCHITECTURE_DEFAULTS["dcgan"])
 _POSITIVE_INTS = (
@@ -174,28 +212,71 @@ def _check_choice(name: str, value: Any, allowed: tuple[str, ...]) -> None:
         raise TrainingError(f"{name} must be one of {', '.join(allowed)}, got {value!r}.")
 
 
+def _check_background(background: Any) -> None:
+    """A colour Pillow knows, without alpha (as `keras_gan.data` parses it; no TensorFlow)."""
+    from PIL import ImageColor
+
+    try:
+        rgb = ImageColor.getrgb(background.strip()) if isinstance(background, str) else ()
+    except ValueError:
+        rgb = ()
+    if len(rgb) != 3:
+        raise TrainingError(
+            "background must be an opaque colour such as white, black or #rrggbb, got "
+            f"{background!r}."
+        )
+
+
+def _check_pack(pack: Any, batch_size: Any, conditional: bool) -> None:
+    check_integer("pack", pack, minimum=1, error=TrainingError)
+    if pack > 1 and conditional:
+        raise TrainingError("pack > 1 is not defined for a conditional GAN; use pack 1.")
+    if is_integer(batch_size) and batch_size % pack:
+        raise TrainingError(f"batch_size {batch_size} must be a multiple of pack {pack}.")
+
+
+def resolved_augment(augment: str, info: DatasetInfo | None) -> str:
+    """`augment` with "auto" decided from the data (`AUGMENT_AUTO_THRESHOLD`); unknown data or
+    an unknown number of examples (e.g. TFDS before its download) gives "off"."""
+    if augment not in ("auto", "off") and info is not None and not info.is_image:
+        raise TrainingError(f"augment {augment!r} needs images; {info.name} holds points.")
+    if augment != "auto":
+        return augment
+    if info is None or not info.is_image or info.num_examples is None:
+        return "off"
+    return "ada" if info.num_examples < AUGMENT_AUTO_THRESHOLD else "off"
+
+
 @dataclasses.dataclass
 class TrainConfig:
     """Every setting of a training run; `config.json` is this as JSON.
 
     `None` means "the default": the loss's (`LOSS_DEFAULTS`), else the architecture's
-    (`ARCHITECTURE_DEFAULTS`) for the optimisation settings; the dataset's own size and
+    (`ARCHITECTURE_DEFAULTS`) for the optimisation settings; the architecture's loss
+    (`ARCHITECTURE_LOSSES`, else `DEFAULT_LOSS`) for `loss`; the dataset's own size and
     channels for `image_size` and `channels`; `dcgan` for images and `mlp` for points for
     `arch`; a random seed (recorded) for `seed`; `runs/<dataset>-<arch>-<time>` for `run_dir`;
     64 images or 1000 points for `num_samples` (the fixed noise of the sample pictures).
     `conditional` trains a class-conditional GAN on a labelled dataset; `image_shape` and (for
     conditional runs) `num_classes` are filled in from the data when the run starts.
+    `background` is the colour transparent pixels of image files are composited onto.
 
     `precision` is one of `PRECISION_CHOICES` ("auto" is resolved by
     `keras_gan.performance.recommended_precision` and recorded when the run starts);
     `jit_compile` is "auto", "on" or "off" (XLA); `steps_per_execution` train steps run per
     compiled call; `strategy` is one of `STRATEGIES`. `batch_size` is the global batch, split
     over the strategy's replicas. `deterministic` turns on TensorFlow's op determinism.
+    `augment` (`AUGMENT_CHOICES`) augments D's inputs ("auto" is decided from the data's size
+    by `resolved`, and recorded); `pack` is PacGAN's m (D judges m samples at once; the batch
+    must be a multiple of it). See docs/gan.md.
+    `eval_every` evaluates FID and KID on `eval_n` samples every that many epochs (0: never;
+    `None`: see `resolved`) and keeps `generator_best.keras`. `monitor` raises alarms for the
+    failure modes (`keras_gan.callbacks.FailureMonitor`).
     """
 
     dataset: str
     arch: str | None = None
-    loss: str = "non_saturating"
+    loss: str | None = None
     epochs: int | None = None
     batch_size: int | None = None
     latent_dim: int | None = None
@@ -207,6 +288,7 @@ class TrainConfig:
     ema_momentum: float | None = None
     image_size: int | None = None
     channels: int | None = None
+    background: str = "white"
     num_examples: int | None = None
     steps_per_epoch: int | None = None
     seed: int | None = None
@@ -227,6 +309,11 @@ class TrainConfig:
     steps_per_execution: int = 1
     strategy: str = "default"
     deterministic: bool = False
+    augment: str = "auto"
+    pack: int = 1
+    eval_every: int | None = None
+    eval_n: int = EVAL_N
+    monitor: bool = True
 
     # -- checking
     def validate(self) -> None:
@@ -241,7 +328,8 @@ class TrainConfig:
             raise TrainingError(
                 f"Unknown architecture {self.arch!r}; choose one of {', '.join(architectures())}."
             )
-        _check_loss(self.loss)
+        if self.loss is not None:
+            _check_loss(self.loss)
         for name in _POSITIVE_INTS:
             if getattr(self, name) is not None:
                 check_integer(name, getattr(self, name), error=TrainingError)
@@ -255,24 +343,32 @@ class TrainConfig:
                 raise TrainingError(f"{name} must be in [0, 1), got {value!r}.")
         if self.channels is not None and self.channels not in (1, 3):
             raise TrainingError(f"channels must be 1 or 3, got {self.channels!r}.")
+        _check_background(self.background)
         if self.seed is not None:
             check_integer("seed", self.seed, minimum=0, error=TrainingError)
         if not isinstance(self.network_options, dict) or not all(
             isinstance(key, str) for key in self.network_options
         ):
             raise TrainingError("network_options must map option names to values.")
-        if self.arch == "dcgan" and is_integer(self.image_size):
+        if self.arch in ("dcgan", "resnet") and is_integer(self.image_size):
             from keras_gan.networks import dcgan_start_size  # Keras: only for this check
 
             try:
                 dcgan_start_size(self.image_size)
             except ValueError as error:
-                raise TrainingError(str(error)) from None
+                raise TrainingError(str(error).replace("dcgan", self.arch, 1)) from None
         _check_choice("precision", self.precision, PRECISION_CHOICES)
         _check_choice("strategy", self.strategy, STRATEGIES)
         _check_choice("jit_compile", self.jit_compile, JIT_COMPILE_CHOICES)
+        _check_choice("augment", self.augment, AUGMENT_CHOICES)
+        _check_pack(self.pack, self.batch_size, self.conditional)
         if not isinstance(self.deterministic, bool):
             raise TrainingError(f"deterministic must be true or false, got {self.deterministic!r}.")
+        if self.eval_every is not None:
+            check_integer("eval_every", self.eval_every, minimum=0, error=TrainingError)
+        check_integer("eval_n", self.eval_n, minimum=2, error=TrainingError)
+        if not isinstance(self.monitor, bool):
+            raise TrainingError(f"monitor must be true or false, got {self.monitor!r}.")
 
     def resolved(self, info: DatasetInfo | None = None) -> TrainConfig:
         """A copy with every default filled in.
@@ -282,11 +378,14 @@ class TrainConfig:
                 the default architecture, `image_shape` and (conditional runs) `num_classes`.
 
         Returns:
-            A new `TrainConfig`; "auto" precision becomes the machine's recommended one.
+            A new `TrainConfig`; "auto" precision becomes the machine's recommended one, and
+            with `info` an unset `eval_every` becomes `ceil(epochs / EVALUATIONS_PER_RUN)` for
+            labelled images (a domain classifier can be trained) and 0 (off) otherwise.
         """
         is_points = info is not None and not info.is_image
         arch = self.arch or ("mlp" if is_points else "dcgan")
-        loss = _check_loss(self.loss)
+        loss = ARCHITECTURE_LOSSES.get(arch, DEFAULT_LOSS) if self.loss is None else self.loss
+        loss = _check_loss(loss)
         defaults = {**ARCHITECTURE_DEFAULTS.get(arch, ARCHITECTURE_DEFAULTS["dcgan"])}
         defaults.update(LOSS_DEFAULTS.get(loss, {}))
         filled = {name: defaults[name] for name in _DEFAULTED if getattr(self, name) is None}
@@ -313,8 +412,22 @@ class TrainConfig:
             from keras_gan.performance import recommended_precision  # TensorFlow: asks devices
 
             precision = recommended_precision()
+        eval_every = self.eval_every
+        if info is not None:
+            labelled_images = info.is_image and bool(info.num_classes)
+            if eval_every is None:
+                epochs = self.epochs or filled.get("epochs") or 1
+                eval_every = math.ceil(epochs / EVALUATIONS_PER_RUN) if labelled_images else 0
+            elif eval_every and not labelled_images:
+                what = "has no class labels" if info.is_image else "holds points, not images"
+                raise TrainingError(
+                    f"{self.dataset} {what}, so no domain classifier can score it during "
+                    "training; use eval_every 0 (--eval-every 0)."
+                )
         return dataclasses.replace(
             self,
+            augment=resolved_augment(self.augment, info),
+            eval_every=eval_every,
             arch=arch,
             loss=loss,
             seed=seed,
@@ -360,7 +473,8 @@ class TrainConfig:
     def load(cls, path: str | os.PathLike) -> TrainConfig:
         """Read settings written by `save`.
 
-        A file without `precision` (written before the setting existed) is a float32 run.
+        A file without `precision` (written before the setting existed) is a float32 run;
+        one without `augment` or `pack` has no augmentation and no packing.
 
         Raises:
             TrainingError: when the file cannot be read or holds bad settings.
@@ -372,6 +486,8 @@ class TrainConfig:
         if not isinstance(values, dict):
             raise TrainingError(f"{path} does not hold a settings object.")
         values.setdefault("precision", LEGACY_PRECISION)
+        values.setdefault("augment", LEGACY_AUGMENT)
+        values.setdefault("pack", 1)
         try:
             return cls.from_dict(values)
         except TypeError as error:  # e.g. a setting of the wrong JSON type

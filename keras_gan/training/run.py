@@ -37,6 +37,7 @@ from keras_gan.training.build import (
     precision_policy,
     real_points,
     sample_noise,
+    write_model_summary,
 )
 from keras_gan.training.config import RESUME_OVERRIDES, TrainConfig
 from keras_gan.training.exceptions import (
@@ -59,6 +60,7 @@ def _describe(config: TrainConfig) -> data.DatasetInfo:
         channels=config.channels,
         data_dir=config.data_dir,
         num_examples=config.num_examples,
+        background=config.background,
     )
 
 
@@ -77,6 +79,7 @@ def _load_data(config: TrainConfig, start_epoch: int | None = None) -> Any:
         num_examples=config.num_examples,
         start_epoch=start_epoch,
         cache_dir=None if cache is None else performance.worker_path(cache),
+        background=config.background,
     )
 
 
@@ -301,6 +304,8 @@ def _fit(
             for folder in (run_dir, paths.samples):  # leftovers of writes cut by a kill
                 remove_temporary_files(folder)
             config.save(paths.config)
+            if checkpoint is None or not paths.model_summary.is_file():
+                write_model_summary(gan, paths, echo=verbose not in (0, False))
             noise = sample_noise(paths, config)
             toy = config.image_shape == (2,)
             real = real_points(_load_data(config), config.batch_size) if toy else None
@@ -320,8 +325,13 @@ def _fit(
         finally:
             if checkpointer is not None:
                 checkpointer.restore_signal_handlers()
-    except OSError as error:
-        raise _write_failure(error, run_dir, gan, checkpointer) from None
+    except Exception as error:
+        if guard.event is not None:  # a callback failed on the poisoned state: still a NaN stop
+            logger.warning("After the NaN stop: %s: %s", type(error).__name__, error)
+            raise TrainingDivergedError(run_dir, guard.event, latest_checkpoint(run_dir)) from None
+        if isinstance(error, OSError):
+            raise _write_failure(error, run_dir, gan, checkpointer) from None
+        raise
     if guard.event is not None:
         raise TrainingDivergedError(run_dir, guard.event, latest_checkpoint(run_dir))
     if checkpointer is not None and checkpointer.interrupted:
