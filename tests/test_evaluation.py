@@ -14,6 +14,7 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from PIL import Image
 
 from keras_gan import GAN, data, evaluation, generation, latent, networks, training
 from keras_gan.callbacks import LossHistory
@@ -193,6 +194,41 @@ def test_reference_images_are_the_held_out_digits(digits):
     assert images.shape == (500, 28, 28, 1) and "held out" in description
     assert np.bincount(labels, minlength=10).tolist() == [50] * 10
     assert sorted(map(bytes, images)) == sorted(map(bytes, digits["test"]))
+
+
+def test_evaluation_composites_real_images_onto_the_run_background(tmp_path):
+    """Real images and the classifier cache follow `background`; white keeps the old key."""
+    folder = tmp_path / "sprites"
+    pixels = np.zeros((8, 8, 4), np.uint8)
+    pixels[..., :3] = (255, 0, 0)  # red under the transparent corners must not show
+    pixels[2:6, 2:6] = (0, 128, 0, 255)
+    for label in ("a", "b"):
+        (folder / label).mkdir(parents=True)
+        for k in range(3):
+            Image.fromarray(pixels, "RGBA").save(folder / label / f"{k}.png")
+    corners = (slice(None), [0, 0, -1, -1], [0, -1, 0, -1])
+    black, _, _ = evaluation.reference_images(folder, 10, background="black")
+    white, _, _ = evaluation.reference_images(folder, 10)
+    assert np.all(black[corners] == -1.0) and np.all(white[corners] == 1.0)
+
+    from keras_gan.evaluation.classifier import _dataset_key
+
+    info = data.describe(folder, "train")
+    assert _dataset_key(folder, info, "White") == _dataset_key(folder, info)
+    assert _dataset_key(folder, info, "#000") == _dataset_key(folder, info) + "-bg000000"
+    from keras_gan.run_dir import RunPaths
+    from keras_gan.training.build import build_callbacks
+
+    config = training.TrainConfig(
+        dataset=str(folder), background="black", eval_every=1, precision="float32", seed=0
+    )
+    callbacks = build_callbacks(
+        config.resolved(info), RunPaths(tmp_path / "run"), np.zeros((4, 100), "float32")
+    )
+    assert isinstance(callbacks[0], evaluation.EvaluationCallback)
+    assert callbacks[0].background == "black"
+    config.save(tmp_path / "run" / "config.json")
+    assert evaluate_cli._run_settings(tmp_path / "run")["background"] == "black"
 
 
 def test_generated_images_of_another_shape_or_range_are_refused(space, digits):

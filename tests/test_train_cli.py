@@ -391,6 +391,8 @@ def test_resume_refuses_to_change_the_model(finished_run, capsys):
         (["--arch", "mlp"], "arch cannot change when resuming (the run has 'dcgan')"),
         (["--latent-dim", "8"], "latent_dim cannot change when resuming"),
         (["--run-dir", "x"], "drop --run-dir"),
+        (["--augment", "diffaugment"], "augment cannot change when resuming (the run has 'ada')"),
+        (["--augment", "auto"], "has already trained 2 of 2 epochs"),  # auto: the run's choice
         ([], "has already trained 2 of 2 epochs"),
     ]
     for args, fragment in cases:

@@ -228,6 +228,10 @@ def test_evaluation_is_on_by_default_for_labelled_images_only(labelled_npz, tmp_
         training.TrainConfig(str(unlabelled_path), eval_every=2).resolved(
             data.describe(str(unlabelled_path))
         )
+    stacked = data.DatasetInfo("stacked_mnist", "built", "train", (28, 28, 3), 128_000, 1000)
+    assert training.TrainConfig("stacked_mnist").resolved(stacked).eval_every == 0
+    with pytest.raises(training.TrainingError, match="has 1000 classes"):
+        training.TrainConfig("stacked_mnist", eval_every=1).resolved(stacked)
     explicit = training.TrainConfig(str(labelled_npz), eval_every=0)
     assert explicit.resolved(data.describe(str(labelled_npz))).eval_every == 0
     assert {"eval_every", "eval_n"} <= training.RESUME_OVERRIDES

@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import csv
 import logging
-import math
 import os
 import sys
 from dataclasses import asdict, dataclass
@@ -341,11 +340,7 @@ class FailureMonitor(EpochAware):
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         values = scalar_logs(logs)
-        if not self._epoch_completed():
-            bad = [key for key in _LOSSES if not math.isfinite(values.get(key, 0.0))]
-            if bad and self.verbose:
-                alarm = Alarm(epoch + 1, "divergence", f"{bad[0]} is not finite")
-                print(alarm.line(), file=sys.stderr, flush=True)
+        if not self._epoch_completed():  # cut short: a NaN stop has been reported by its guard
             return
         values.update(self.measure())
         raised = self.observe(epoch_figures({**values, "epoch": float(epoch)}))

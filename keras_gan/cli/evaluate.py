@@ -35,7 +35,26 @@ def _run_settings(source: Path) -> dict[str, Any]:
     from keras_gan.training import load_config
 
     config = load_config(source)
-    return {"dataset": config.dataset, "data_dir": config.data_dir}
+    return {"dataset": config.dataset, "data_dir": config.data_dir, "background": config.background}
+
+
+def _check_background(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """`None`, or a colour name or `#rrggbb` that Pillow can parse (no alpha)."""
+    if value is None:
+        return None
+    from PIL import ImageColor
+
+    try:
+        rgb = ImageColor.getrgb(value.strip())
+    except ValueError:
+        rgb = ()
+    if len(rgb) != 3:
+        raise click.BadParameter(
+            f"{value!r} is not an opaque colour; use a name such as white or black, or #rrggbb",
+            ctx,
+            param,
+        )
+    return value.strip()
 
 
 def _load_generator(source: Path) -> Any:
@@ -101,6 +120,14 @@ def _load_generator(source: Path) -> Any:
     default=None,
     help="Where local copies of the dataset live.",
 )
+@click.option(
+    "--background",
+    metavar="COLOUR",
+    default=None,
+    callback=_check_background,
+    help="Colour that transparent pixels of the real images are composited onto: a name such "
+    "as white or black, or #rrggbb [default: the run's background, else white].",
+)
 @click.option("--retrain-classifier", is_flag=True, help="Retrain the cached domain classifier.")
 @common.debug_option
 def cli(
@@ -113,6 +140,7 @@ def cli(
     features: str,
     inception_weights: Path | None,
     data_dir: str | None,
+    background: str | None,
     retrain_classifier: bool,
 ) -> int:
     """Evaluate the generator of RUN_DIR (or a generator .keras file).
@@ -129,6 +157,7 @@ def cli(
     settings = _run_settings(source)
     dataset = dataset or settings.get("dataset")
     data_dir = data_dir or settings.get("data_dir")
+    background = background or settings.get("background") or "white"
     if dataset is None:
         raise evaluation.EvaluationError(
             "--dataset is required (RUN_DIR has no config.json naming one)."
@@ -170,12 +199,13 @@ def cli(
             features,
             inception_weights=inception_weights,
             data_dir=data_dir,
+            background=background,
             retrain=retrain_classifier,
             verbose=True,
             **options,
         )
         real, _, real_source = evaluation.reference_images(
-            dataset, n, seed=seed, data_dir=data_dir, **options
+            dataset, n, seed=seed, data_dir=data_dir, background=background, **options
         )
         result = evaluation.evaluate(
             generator,

@@ -11,15 +11,13 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import shlex
-import signal
 from pathlib import Path
 from typing import Any
 
 import click
 from click.core import ParameterSource
 
-from keras_gan.cli import common
+from keras_gan.cli import common, train_report
 from keras_gan.cli.common import FloatRange, IntRange, Names
 from keras_gan.errors import one_line
 from keras_gan.training import config
@@ -79,53 +77,6 @@ def _check_background(ctx: click.Context, param: click.Parameter, value: str) ->
             param,
         )
     return value.strip()
-
-
-def _quote(path: Path | str) -> str:
-    return shlex.quote(str(path))
-
-
-def _print_next_steps(run_dir: Path, finished: bool) -> None:
-    click.echo(f"  TensorBoard: tensorboard --logdir {_quote(run_dir)}")
-    click.echo(f"  Sample:      python sample.py {_quote(run_dir)} --n 64 --out grid.png")
-    more_epochs = " --epochs N" if finished else ""
-    click.echo(f"  Continue:    python train.py --resume {_quote(run_dir)}{more_epochs}")
-
-
-def _report_finished(run_dir: Path) -> None:
-    from keras_gan.run_dir import RunPaths
-
-    paths = RunPaths(run_dir)
-    samples = sorted(paths.samples.glob("epoch_*.png"))
-    click.echo(f"\nRun finished: {run_dir}")
-    click.echo(f"  Generator:   {paths.generator}")
-    if samples:
-        click.echo(f"  Samples:     {samples[-1]}")
-    click.echo(f"  Losses:      {paths.losses_plot} (history in {paths.history.name})")
-    if paths.best_generator.is_file():
-        try:
-            best = json.loads(paths.best_generator_info.read_text())
-            about = f" (epoch {best['epoch']}, FID {best['fid']:.3f})"
-        except (OSError, ValueError, KeyError, TypeError):
-            about = ""
-        click.echo(f"  Best:        {paths.best_generator}{about}")
-        click.echo(f"               python sample.py {_quote(run_dir)} --best --out best.png")
-    _print_next_steps(run_dir, finished=True)
-
-
-def _report_interrupted(stop: Any) -> int:
-    """Say where a stopped run's state is; returns the exit code of the signal."""
-    checkpoint = stop.checkpoint
-    how = "Interrupted" if stop.signal == signal.SIGINT else "Terminated"
-    click.echo(f"\n{how}: state saved in {stop.run_dir}")
-    if checkpoint is not None:
-        where = "at the end of epoch" if checkpoint.end_of_epoch else "during epoch"
-        epoch = checkpoint.epochs_completed + (0 if checkpoint.end_of_epoch else 1)
-        click.echo(
-            f"  Checkpoint:  {checkpoint.path.name} (step {checkpoint.step}, {where} {epoch})"
-        )
-    _print_next_steps(stop.run_dir, finished=False)
-    return EXIT_INTERRUPTED if stop.signal == signal.SIGINT else EXIT_TERMINATED
 
 
 def _explicit_settings(ctx: click.Context, settings: dict[str, Any]) -> dict[str, Any]:
@@ -439,11 +390,11 @@ def cli(ctx: click.Context, resume_dir: Path | None, **settings: Any) -> int:
                     )
                 )
         except training.TrainingInterrupted as stop:
-            return _report_interrupted(stop)
+            return train_report.report_interrupted(stop)
         except training.TrainingDivergedError as error:
             click.echo(f"Error: {one_line(error)}", err=True)
             return EXIT_DIVERGED
-    _report_finished(run_dir)
+    train_report.report_finished(run_dir)
     return common.EXIT_OK
 
 

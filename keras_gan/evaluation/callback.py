@@ -89,6 +89,8 @@ class EvaluationCallback(keras.callbacks.Callback):
             only the newest event file of a folder while it grows. Not needed with a
             `TensorBoardLogger` after this callback: it writes every scalar of `logs`.
         data_dir: passed to `keras_gan.data.load`.
+        background: the colour transparent pixels of `dataset` are composited onto (the
+            run's `background`), for the domain classifier and the reference images.
         kid_subsets: KID's number of subsets.
         verbose: print each evaluation on stderr (it is always logged to the
             `keras_gan.evaluation` logger).
@@ -106,6 +108,7 @@ class EvaluationCallback(keras.callbacks.Callback):
         directory: str | os.PathLike | None = None,
         log_dir: str | os.PathLike | None = None,
         data_dir: str | None = None,
+        background: str = "white",
         kid_subsets: int = 50,
         verbose: bool = True,
     ) -> None:
@@ -125,6 +128,7 @@ class EvaluationCallback(keras.callbacks.Callback):
         self.directory = None if directory is None else Path(directory)
         self.log_dir = None if log_dir is None else Path(log_dir)
         self.data_dir = data_dir
+        self.background = background
         self.kid_subsets = int(kid_subsets)
         self.verbose = verbose
         self.best_fid = math.inf
@@ -152,7 +156,7 @@ class EvaluationCallback(keras.callbacks.Callback):
 
     def _prepare(self) -> None:
         """The feature space, the real features and the TensorBoard writer, once."""
-        options: dict[str, Any] = {"data_dir": self.data_dir}
+        options: dict[str, Any] = {"data_dir": self.data_dir, "background": self.background}
         if self.dataset is not None and (self.space is None or self.real_images is None):
             generator = sampling_generator(self.model)
             options.update(

@@ -20,6 +20,7 @@ from typing import Any
 import keras
 
 from keras_gan import data
+from keras_gan.data.base import parse_background
 from keras_gan.evaluation.features import FeatureSpace
 from keras_gan.evaluation.metrics import EvaluationError
 from keras_gan.evaluation.reference import _labelled, _Source, _splits
@@ -94,15 +95,22 @@ def _features_and_probabilities(classifier: keras.Model) -> keras.Model:
     )
 
 
-def _dataset_key(dataset: str | os.PathLike, info: data.DatasetInfo) -> str:
-    """`<dataset>-<H>x<W>x<C>`; files and folders also get a hash of their absolute path."""
+def _dataset_key(
+    dataset: str | os.PathLike, info: data.DatasetInfo, background: str = "white"
+) -> str:
+    """`<dataset>-<H>x<W>x<C>`; files and folders also get a hash of their absolute path.
+
+    A background other than white adds `-bg<rrggbb>` (white keeps the key caches had before).
+    """
     name = re.sub(r"[^A-Za-z0-9_.-]+", "_", info.name).strip("_") or "data"
     source = os.path.expanduser(os.fspath(dataset))
     if os.path.exists(source):
         digest = hashlib.sha1(os.path.realpath(source).encode()).hexdigest()[:8]
         name = f"{re.sub(r'[^A-Za-z0-9_.-]+', '_', Path(source).stem)}_{digest}"
     shape = "x".join(str(d) for d in info.element_shape)
-    return f"{name}-{shape}"
+    rgb = parse_background(background)
+    suffix = "" if rgb == (255, 255, 255) else "-bg" + "".join(f"{c:02x}" for c in rgb)
+    return f"{name}-{shape}{suffix}"
 
 
 def _classifier_space(
@@ -130,6 +138,7 @@ def domain_classifier(
     data_dir: str | None = None,
     image_size: int | None = None,
     channels: int | None = None,
+    background: str = "white",
     cache_dir: str | os.PathLike | None = None,
     epochs: int = DEFAULT_CLASSIFIER_EPOCHS,
     retrain: bool = False,
@@ -149,6 +158,8 @@ def domain_classifier(
         data_dir: passed to `keras_gan.data.load`.
         image_size: passed to `keras_gan.data.load` (the shape names the cache).
         channels: passed to `keras_gan.data.load`.
+        background: the colour transparent pixels are composited onto (`keras_gan.data.load`);
+            one other than white names the cache `<dataset>-<H>x<W>x<C>-bg<rrggbb>`.
         cache_dir: the cache's root; `default_cache_dir()` when `None`.
         epochs: training epochs.
         retrain: train even when a matching cache exists.
@@ -162,14 +173,14 @@ def domain_classifier(
     Raises:
         EvaluationError: for data without class labels or without images.
     """
-    splits = _splits(_Source(dataset, data_dir, image_size, channels))
+    splits = _splits(_Source(dataset, data_dir, image_size, channels, background))
     info = splits.train_info
     if not splits.labelled:
         raise EvaluationError(
             f"{info.name} has no class labels, so no domain classifier can be trained; give "
             "labelled data (class subfolders, or labels in the .npz) or local InceptionV3 weights."
         )
-    key = _dataset_key(dataset, info)
+    key = _dataset_key(dataset, info, background)
     folder = Path(cache_dir).expanduser() if cache_dir else default_cache_dir()
     model_path = folder / "classifiers" / f"{key}.keras"
     meta_path = model_path.with_suffix(".json")

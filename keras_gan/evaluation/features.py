@@ -261,6 +261,7 @@ def feature_space(
     data_dir: str | None = None,
     image_size: int | None = None,
     channels: int | None = None,
+    background: str = "white",
     retrain: bool = False,
     verbose: bool = False,
 ) -> FeatureSpace:
@@ -274,6 +275,7 @@ def feature_space(
         data_dir: passed to `keras_gan.data.load`.
         image_size: load the dataset at this size (see `matching_data_options`).
         channels: load the dataset with this many channels.
+        background: the colour transparent pixels of the dataset are composited onto.
         retrain: retrain the domain classifier even when it is cached.
         verbose: print what is loaded or trained.
 
@@ -294,6 +296,7 @@ def feature_space(
         data_dir=data_dir,
         image_size=image_size,
         channels=channels,
+        background=background,
         retrain=retrain,
         verbose=verbose,
     )

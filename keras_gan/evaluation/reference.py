@@ -30,6 +30,7 @@ class _Source:
     data_dir: str | None = None
     image_size: int | None = None
     channels: int | None = None
+    background: str = "white"
 
     def describe(self, split: str) -> data.DatasetInfo:
         return data.describe(
@@ -38,6 +39,7 @@ class _Source:
             data_dir=self.data_dir,
             image_size=self.image_size,
             channels=self.channels,
+            background=self.background,
         )
 
     def load(self, split: str, with_labels: bool, **options: Any) -> tf.data.Dataset:
@@ -47,6 +49,7 @@ class _Source:
             data_dir=self.data_dir,
             image_size=self.image_size,
             channels=self.channels,
+            background=self.background,
             with_labels=with_labels,
             drop_remainder=False,
             **options,
@@ -123,6 +126,7 @@ def reference_images(
     data_dir: str | None = None,
     image_size: int | None = None,
     channels: int | None = None,
+    background: str = "white",
 ) -> tuple[np.ndarray, np.ndarray | None, str]:
     """Real images to compare generated ones with, never seen by the domain classifier.
 
@@ -137,12 +141,14 @@ def reference_images(
         data_dir: passed to `keras_gan.data.load`.
         image_size: passed to `keras_gan.data.load`.
         channels: passed to `keras_gan.data.load`.
+        background: the colour transparent pixels are composited onto (`keras_gan.data.load`);
+            use the run's, so real images look like the ones the generator learnt.
 
     Returns:
         `(images, labels, description)`: float32 images in [-1, 1], their int labels (`None`
         for unlabelled data), and where they come from.
     """
-    splits = _splits(_Source(dataset, data_dir, image_size, channels))
+    splits = _splits(_Source(dataset, data_dir, image_size, channels, background))
     batches = _labelled(splits, "test", 1024, True, seed)
     images, labels, count = [], [], 0
     for batch in batches:

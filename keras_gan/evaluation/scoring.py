@@ -167,6 +167,7 @@ def evaluate(
     seed: int | None = 0,
     batch_size: int = DEFAULT_BATCH_SIZE,
     data_dir: str | None = None,
+    background: str = "white",
     kid_subsets: int = 100,
     kid_subset_size: int = 1000,
     progress: bool = False,
@@ -186,6 +187,8 @@ def evaluate(
         seed: seed of the noise, the real subset and KID's subsets.
         batch_size: samples per generator call and per feature pass.
         data_dir: passed to `keras_gan.data.load`.
+        background: the colour transparent pixels of `dataset` are composited onto (the
+            run's `background`), for the domain classifier and the real images.
         kid_subsets: KID's number of subsets.
         kid_subset_size: KID's subset size.
         progress: show progress bars.
@@ -204,7 +207,7 @@ def evaluate(
         raise EvaluationError(
             f"Generated samples must be images (n, H, W, C), got shape {fake_images.shape}."
         )
-    options: dict[str, Any] = {"data_dir": data_dir}
+    options: dict[str, Any] = {"data_dir": data_dir, "background": background}
     if dataset is not None and (space is None or real_images is None):
         options.update(matching_data_options(dataset, fake_images.shape[1:], data_dir))
     if space is None:

@@ -218,6 +218,7 @@ def build_callbacks(
                 seed=config.seed,
                 directory=paths.root,
                 data_dir=config.data_dir,
+                background=config.background,
                 verbose=False,  # logged; TensorBoardLogger writes its scalars
             )
         )

@@ -358,7 +358,7 @@ def resume(
         verbose: `keras.Model.fit`'s progress output.
         **overrides: new values of settings in `RESUME_OVERRIDES` (e.g. `epochs=50` to train
             longer, another `strategy`); any other setting must equal the run's (`precision`
-            "auto" is compared as what it resolves to).
+            "auto" is compared as what it resolves to, `augment` "auto" as the run's choice).
 
     Returns:
         The run directory.
@@ -373,6 +373,8 @@ def resume(
             raise TrainingError(f"Unknown setting {name!r}.")
         if name == "precision" and value == "auto":
             value = performance.recommended_precision()
+        if name == "augment" and value == "auto":
+            value = config.augment  # what "auto" resolved to when the run started
         if name not in RESUME_OVERRIDES and value != getattr(config, name):
             raise TrainingError(
                 f"{name} cannot change when resuming (the run has {getattr(config, name)!r}); "

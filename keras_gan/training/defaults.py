@@ -1,0 +1,136 @@
+"""The names a run may choose from and the defaults of `TrainConfig`, with their sources.
+
+Plain constants (no TensorFlow, no Keras), re-exported by `keras_gan.training.config`; the
+command line reads them to list its choices and defaults. docs/training.md explains them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "ARCHITECTURES",
+    "ARCHITECTURE_DEFAULTS",
+    "ARCHITECTURE_LOSSES",
+    "AUGMENT_AUTO_THRESHOLD",
+    "AUGMENT_CHOICES",
+    "DEFAULT_LOSS",
+    "EVALUATIONS_PER_RUN",
+    "EVAL_N",
+    "GRADIENT_PENALTY_LOSSES",
+    "JIT_COMPILE_CHOICES",
+    "LEGACY_AUGMENT",
+    "LEGACY_PRECISION",
+    "LOSSES",
+    "LOSS_ALIASES",
+    "LOSS_DEFAULTS",
+    "MAX_EVAL_CLASSES",
+    "PRECISIONS",
+    "PRECISION_CHOICES",
+    "RESUME_OVERRIDES",
+    "SAMPLE_IMAGES",
+    "SAMPLE_POINTS",
+    "STRATEGIES",
+]
+
+# ---------------------------------------------------------------------- names offered as choices
+# The built-in entries of the `keras_gan.networks` and `keras_gan.losses` registries;
+# tests/test_training_config.py checks that they match.
+ARCHITECTURES: tuple[str, ...] = ("dcgan", "mlp", "resnet")
+LOSSES: tuple[str, ...] = ("minimax", "non_saturating", "least_squares", "wasserstein", "hinge")
+LOSS_ALIASES: dict[str, str] = {"lsgan": "least_squares", "wgan_gp": "wasserstein"}
+GRADIENT_PENALTY_LOSSES: tuple[str, ...] = ("wasserstein",)  # the DCGAN critic gets layer norm
+# The settings of `keras_gan.performance`.
+PRECISIONS: tuple[str, ...] = ("float32", "mixed_bfloat16", "mixed_float16")
+PRECISION_CHOICES: tuple[str, ...] = ("auto", *PRECISIONS)
+JIT_COMPILE_CHOICES: tuple[str, ...] = ("auto", "on", "off")
+STRATEGIES: tuple[str, ...] = ("default", "mirrored", "multiworker", "tpu")
+
+# ---------------------------------------------------------------------- defaults
+# DCGAN: Radford et al. 2016 (Sec. 4), but Adam 6e-4, batch 64 and a weight average of G
+# (Yazici et al. 2019), which about halve the FID at equal wall time. MLP: the fully connected
+# GAN of common reference code (Adam 2e-4, beta_1 0.5). ResNet: setting C of Miyato et al. 2018
+# (Table 1: one D step, Adam 2e-4/0.5/0.999), 4x the G updates per second of their ResNet's
+# 5 D steps on a CPU. Sources in docs/training.md.
+ARCHITECTURE_DEFAULTS: dict[str, dict[str, Any]] = {
+    "dcgan": {
+        "epochs": 25,
+        "batch_size": 64,
+        "latent_dim": 100,
+        "lr_d": 6e-4,
+        "lr_g": 6e-4,
+        "beta1": 0.5,
+        "beta2": 0.999,
+        "d_steps": 1,
+        "ema_momentum": 0.99,
+    },
+    "mlp": {
+        "epochs": 100,
+        "batch_size": 64,
+        "latent_dim": 100,
+        "lr_d": 2e-4,
+        "lr_g": 2e-4,
+        "beta1": 0.5,
+        "beta2": 0.999,
+        "d_steps": 1,
+        "ema_momentum": 0.0,
+    },
+    "resnet": {
+        "epochs": 25,
+        "batch_size": 64,
+        "latent_dim": 128,
+        "lr_d": 2e-4,
+        "lr_g": 2e-4,
+        "beta1": 0.5,
+        "beta2": 0.999,
+        "d_steps": 1,
+        "ema_momentum": 0.99,
+    },
+}
+
+# The loss of a config that names none: SNGAN's ResNet trains with the hinge loss (Miyato et
+# al. 2018, Sec. 4); the others, and architectures registered by users, with DEFAULT_LOSS.
+DEFAULT_LOSS = "non_saturating"
+ARCHITECTURE_LOSSES: dict[str, str] = {"resnet": "hinge"}
+
+# WGAN-GP (Gulrajani et al. 2017, Alg. 1): Adam(1e-4, beta_1=0, beta_2=0.9), 5 critic steps
+# per generator step.
+LOSS_DEFAULTS: dict[str, dict[str, Any]] = {
+    "wasserstein": {"lr_d": 1e-4, "lr_g": 1e-4, "beta1": 0.0, "beta2": 0.9, "d_steps": 5},
+}
+
+# Settings a resumed run may change; the others define the model and its data.
+RESUME_OVERRIDES = frozenset(
+    {
+        "epochs",
+        "steps_per_epoch",
+        "sample_every",
+        "checkpoint_every",
+        "keep_checkpoints",
+        "log_every",
+        "data_dir",
+        "cache_data",
+        "jit_compile",
+        "steps_per_execution",
+        "strategy",
+        "deterministic",
+        "eval_every",
+        "eval_n",
+        "monitor",
+    }
+)
+LEGACY_PRECISION = "float32"  # the precision of config files written before the setting existed
+SAMPLE_IMAGES = 64  # an 8 x 8 grid
+SAMPLE_POINTS = 1000  # enough generated points to see the shape of a 2-D distribution
+# Augmentation of D's inputs (keras_gan.augment). "auto" is "ada" for image datasets of fewer
+# examples than AUGMENT_AUTO_THRESHOLD, else "off" (2-D points: always "off"). The threshold is
+# provisional until measured (docs/benchmarks.md). Config files written before augment and
+# pack existed load as "off" and 1.
+AUGMENT_CHOICES: tuple[str, ...] = ("auto", "off", "diffaugment", "ada")
+AUGMENT_AUTO_THRESHOLD = 30_000
+LEGACY_AUGMENT = "off"
+# FID/KID during training (docs/training.md, "Evaluation during training"): on by default for
+# labelled image data, about this many times per run, on EVAL_N samples.
+EVALUATIONS_PER_RUN = 10
+EVAL_N = 2000
+MAX_EVAL_CLASSES = 100  # more classes: no evaluation by default (Stacked MNIST has 1000)
