@@ -3,41 +3,20 @@
 import keras
 import numpy as np
 import pytest
-import tensorflow as tf
+import tiny_gans
+from tiny_gans import LATENT, SHAPE, batches
 
-from keras_gan import GAN, callbacks, networks
+from keras_gan import GAN, callbacks
 from keras_gan.evaluation import EvaluationCallback
 from keras_gan.evaluation.features import FeatureSpace
 
-LATENT = 4
-SHAPE = (8, 8, 1)
-
 
 def blobs(n: int = 128, seed: int = 0) -> np.ndarray:
-    """Smooth random blobs in [-1, 1]: cheap 'real' 8x8 images."""
-    rng = np.random.default_rng(seed)
-    grid = np.linspace(-1, 1, SHAPE[0])
-    centres = rng.uniform(-0.5, 0.5, size=(n, 2))
-    yy, xx = np.meshgrid(grid, grid, indexing="ij")
-    dist = (yy[None] - centres[:, :1, None]) ** 2 + (xx[None] - centres[:, 1:, None]) ** 2
-    return (2.0 * np.exp(-dist / 0.2) - 1.0)[..., None].astype("float32")
-
-
-def batches(values: np.ndarray, batch: int = 32) -> tf.data.Dataset:
-    return tf.data.Dataset.from_tensor_slices(values).batch(batch, drop_remainder=True)
+    return tiny_gans.blobs(n, seed)
 
 
 def make_gan(lr_d=1e-3, lr_g=1e-3, seed=1) -> GAN:
-    keras.utils.set_random_seed(seed)
-    generator, discriminator = networks.build(
-        "mlp", SHAPE, LATENT, generator_hidden=(8,), discriminator_hidden=(16,)
-    )
-    gan = GAN(generator, discriminator, LATENT, seed=seed)
-    gan.compile(
-        d_optimizer=keras.optimizers.Adam(lr_d, beta_1=0.5),
-        g_optimizer=keras.optimizers.Adam(lr_g, beta_1=0.5),
-    )
-    return gan
+    return tiny_gans.make_gan(SHAPE, lr_d, lr_g, seed, generator_hidden=(8,))
 
 
 def rate(optimizer) -> float:

@@ -7,9 +7,11 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+import tiny_gans
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+from tiny_gans import LATENT, batches, make_gan
 
-from keras_gan import GAN, data, latent, networks, training
+from keras_gan import data, latent, training
 from keras_gan.callbacks import (
     ALARMS,
     FailureMonitor,
@@ -27,18 +29,9 @@ from keras_gan.evaluation import EvaluationCallback
 from keras_gan.run_dir import RunPaths
 from keras_gan.training.build import build_callbacks
 
-LATENT = 4
-SHAPE = (8, 8, 1)
-
 
 def blobs(n: int = 256, seed: int = 0) -> np.ndarray:
-    """Smooth random blobs in [-1, 1]: cheap 'real' 8x8 images."""
-    rng = np.random.default_rng(seed)
-    grid = np.linspace(-1, 1, SHAPE[0])
-    centres = rng.uniform(-0.5, 0.5, size=(n, 2))
-    yy, xx = np.meshgrid(grid, grid, indexing="ij")
-    dist = (yy[None] - centres[:, :1, None]) ** 2 + (xx[None] - centres[:, 1:, None]) ** 2
-    return (2.0 * np.exp(-dist / 0.2) - 1.0)[..., None].astype("float32")
+    return tiny_gans.blobs(n, seed)
 
 
 def ring(n: int = 512, seed: int = 0) -> np.ndarray:
@@ -54,23 +47,6 @@ def sectors(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     angles = np.arctan2(points[:, 1], points[:, 0])
     classes = np.round(angles / (2 * np.pi / 8)).astype(int) % 8
     return points, np.eye(8)[classes]
-
-
-def make_gan(shape=SHAPE, lr_d=1e-3, lr_g=1e-3, seed=1) -> GAN:
-    keras.utils.set_random_seed(seed)
-    generator, discriminator = networks.build(
-        "mlp", shape, LATENT, generator_hidden=(16,), discriminator_hidden=(16,)
-    )
-    gan = GAN(generator, discriminator, LATENT, seed=seed)
-    gan.compile(
-        d_optimizer=keras.optimizers.Adam(lr_d, beta_1=0.5),
-        g_optimizer=keras.optimizers.Adam(lr_g, beta_1=0.5),
-    )
-    return gan
-
-
-def batches(values: np.ndarray, batch: int = 32) -> tf.data.Dataset:
-    return tf.data.Dataset.from_tensor_slices(values).batch(batch, drop_remainder=True)
 
 
 def monitor(real=None, **options) -> FailureMonitor:

@@ -33,6 +33,7 @@ __all__ = [
     "FloatRange",
     "IntRange",
     "Names",
+    "check_background",
     "debug_option",
     "library_logs_on_stdout",
     "main",
@@ -293,3 +294,22 @@ def _flag(param: click.Parameter | None) -> str:
         return "the value"
     options = [name for name in param.opts if name.startswith("--")]
     return options[0] if options else (param.human_readable_name or "the value")
+
+
+def check_background(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """`None`, or a colour name or `#rrggbb` that Pillow can parse (no alpha)."""
+    if value is None:
+        return None
+    from PIL import ImageColor
+
+    try:
+        rgb = ImageColor.getrgb(value.strip())
+    except ValueError:
+        rgb = ()
+    if len(rgb) != 3:
+        raise click.BadParameter(
+            f"{value!r} is not an opaque colour; use a name such as white or black, or #rrggbb",
+            ctx,
+            param,
+        )
+    return value.strip()

@@ -38,25 +38,6 @@ def _run_settings(source: Path) -> dict[str, Any]:
     return {"dataset": config.dataset, "data_dir": config.data_dir, "background": config.background}
 
 
-def _check_background(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
-    """`None`, or a colour name or `#rrggbb` that Pillow can parse (no alpha)."""
-    if value is None:
-        return None
-    from PIL import ImageColor
-
-    try:
-        rgb = ImageColor.getrgb(value.strip())
-    except ValueError:
-        rgb = ()
-    if len(rgb) != 3:
-        raise click.BadParameter(
-            f"{value!r} is not an opaque colour; use a name such as white or black, or #rrggbb",
-            ctx,
-            param,
-        )
-    return value.strip()
-
-
 def _load_generator(source: Path) -> Any:
     """`load_generator(source)`, with any failure to read the file as one `EvaluationError`."""
     from keras_gan.evaluation import EvaluationError
@@ -124,7 +105,7 @@ def _load_generator(source: Path) -> Any:
     "--background",
     metavar="COLOUR",
     default=None,
-    callback=_check_background,
+    callback=common.check_background,
     help="Colour that transparent pixels of the real images are composited onto: a name such "
     "as white or black, or #rrggbb [default: the run's background, else white].",
 )

@@ -62,23 +62,6 @@ def _parse_network_options(
     return options
 
 
-def _check_background(ctx: click.Context, param: click.Parameter, value: str) -> str:
-    """A colour name or `#rrggbb` that Pillow can parse (no alpha)."""
-    from PIL import ImageColor
-
-    try:
-        rgb = ImageColor.getrgb(value.strip())
-    except ValueError:
-        rgb = ()
-    if len(rgb) != 3:
-        raise click.BadParameter(
-            f"{value!r} is not an opaque colour; use a name such as white or black, or #rrggbb",
-            ctx,
-            param,
-        )
-    return value.strip()
-
-
 def _explicit_settings(ctx: click.Context, settings: dict[str, Any]) -> dict[str, Any]:
     return {
         name: value
@@ -182,7 +165,7 @@ def _explicit_settings(ctx: click.Context, settings: dict[str, Any]) -> dict[str
     metavar="COLOUR",
     default=DEFAULTS["background"],
     show_default=True,
-    callback=_check_background,
+    callback=common.check_background,
     help="Colour that transparent pixels of image files (PNG alpha, GIF/palette transparency) "
     "are composited onto: a name such as white or black, or #rrggbb.",
 )
