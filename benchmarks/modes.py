@@ -6,9 +6,10 @@ steps (``--steps``, ``--stacked-steps``), then scores the saved generator with
 ``keras_gan.evaluation.evaluate_modes`` on PacGAN's sample counts (2,500 points, 26,000 Stacked
 MNIST images): modes covered, high-quality share (2-D), KL of the mode histogram from uniform.
 
-Settings (Lin et al. 2018, and their code github.com/fjxmlzn/PacGAN): 2-D: G an MLP of 4
-hidden ReLU layers of 400 (PacGAN's has batch norm), D 3 hidden layers of 200 (LeakyReLU here,
-maxout with 5 pieces there), z 2-D Gaussian, Adam 1e-4 with beta_1 0.8, batch 100 (PacGAN
+Settings (Lin et al. 2018, and their code github.com/fjxmlzn/PacGAN): 2-D: the defaults of
+`train.py --dataset ring8` (``DATASET_DEFAULTS``): G an MLP of 4 hidden ReLU layers of 400
+with batch norm, D 3 maxout layers of 200 units with 5 pieces, kernels from N(0, 0.02), z 2-D
+Gaussian, Adam 1e-4 with beta_1 0.8, batch 100 (PacGAN
 trains 400 epochs of 100,000 points: 400,000 steps). With packing m the batch is m times
 larger, as in PacGAN, whose batch counts D's packed examples. Stacked MNIST: the project's
 DCGAN, Adam 2e-4 with beta_1 0.5, batch 64, z 100, no weight average (PacGAN: 50 epochs of
@@ -42,6 +43,7 @@ from PIL import Image
 
 from keras_gan import evaluation, latent, training
 from keras_gan.data.toy import MIXTURES
+from keras_gan.training.defaults import DATASET_DEFAULTS
 
 PUBLISHED = {  # PacGAN, Tables 1 and 2 (means of 10 runs)
     ("ring8", 1): "GAN 6.3 / 8",
@@ -51,21 +53,11 @@ PUBLISHED = {  # PacGAN, Tables 1 and 2 (means of 10 runs)
     ("stacked_mnist", 1): "DCGAN 99 / 1000",
     ("stacked_mnist", 2): "PacDCGAN2 1000 / 1000, KL 0.06",
 }
+# What `train.py --dataset ring8` (grid25) resolves to: PacGAN's settings (DATASET_DEFAULTS).
 MIXTURE_SETTINGS = {
     "arch": "mlp",
-    "batch_size": 100,
-    "latent_dim": 2,
-    "lr_d": 1e-4,
-    "lr_g": 1e-4,
-    "beta1": 0.8,
-    "beta2": 0.999,
-    "ema_momentum": 0.0,
+    "batch_size": DATASET_DEFAULTS["ring8"]["batch_size"],
     "steps_per_execution": 25,
-    "network_options": {
-        "generator_hidden": [400, 400, 400, 400],
-        "discriminator_hidden": [200, 200, 200],
-        "discriminator_dropout": 0.0,
-    },
 }
 STACKED_SETTINGS = {
     "arch": "dcgan",

@@ -102,6 +102,31 @@ def test_mlp_on_images_and_on_points():
     assert point_d.output_shape == (None, 1)
 
 
+def test_maxout_is_the_maximum_of_each_group_of_pieces(tmp_path):
+    maxout = networks.Maxout(pieces=3)
+    x = np.array([[1.0, 5.0, -2.0, 0.0, -1.0, -3.0]], "float32")
+    np.testing.assert_array_equal(np.asarray(maxout(x)), [[5.0, 0.0]])
+    _, discriminator = networks.build(
+        "mlp", (2,), 2, discriminator_hidden=(4, 4), discriminator_maxout=5, init_std=0.02
+    )
+    dense = [x for x in discriminator.layers if isinstance(x, keras.layers.Dense)]
+    assert [x.units for x in dense] == [20, 20, 1]  # 4 units of 5 pieces, then the logit
+    assert not any(isinstance(x, keras.layers.LeakyReLU) for x in discriminator.layers)
+    assert 0.015 < float(np.std(dense[1].kernel.numpy())) < 0.025
+    path = tmp_path / "d.keras"
+    discriminator.save(path)
+    points = np.random.default_rng(0).normal(size=(3, 2)).astype("float32")
+    reloaded = keras.saving.load_model(path)
+    np.testing.assert_allclose(reloaded(points), discriminator(points), atol=1e-6)
+
+
+def test_mlp_generator_with_batch_norm_as_pacgan():
+    generator, _ = networks.build("mlp", (2,), 2, generator_hidden=(8, 8), generator_batchnorm=True)
+    norms = [x for x in generator.layers if isinstance(x, keras.layers.BatchNormalization)]
+    hidden = [x for x in generator.layers if isinstance(x, keras.layers.Dense)][:-1]
+    assert len(norms) == 2 and not any(x.use_bias for x in hidden)
+
+
 def test_zero_hidden_layer_mlp_generator_is_affine():
     generator, _ = networks.build("mlp", (2,), 2, generator_hidden=())
     rng = np.random.default_rng(0)

@@ -47,3 +47,21 @@ def test_importing_the_config_does_not_import_tensorflow():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def test_the_2d_mixtures_default_to_pacgans_setup_under_what_the_run_sets():
+    from keras_gan import data
+
+    ring = config.TrainConfig(dataset="ring8").resolved(data.describe("ring8"))
+    assert (ring.arch, ring.batch_size, ring.latent_dim) == ("mlp", 100, 2)
+    assert (ring.lr_d, ring.lr_g, ring.beta1, ring.ema_momentum) == (1e-4, 1e-4, 0.8, 0.0)
+    assert ring.network_options["generator_hidden"] == [400] * 4
+    assert ring.network_options["discriminator_maxout"] == 5
+    mine = config.TrainConfig(
+        dataset="grid25", latent_dim=8, network_options={"discriminator_maxout": 1}
+    ).resolved(data.describe("grid25"))
+    assert mine.latent_dim == 8 and mine.batch_size == 100
+    assert mine.network_options["discriminator_maxout"] == 1
+    assert mine.network_options["generator_batchnorm"] is True
+    gaussian = config.TrainConfig(dataset="gaussian").resolved(data.describe("gaussian"))
+    assert gaussian.network_options == {} and gaussian.latent_dim == 100

@@ -1,5 +1,5 @@
-"""Pieces both architectures share: label inputs and embeddings (conditional GANs), the
-projection logit, spectral normalisation, and output activation rules.
+"""Pieces the architectures share: label inputs and embeddings (conditional GANs), the
+projection logit, spectral normalisation, maxout units, and output activation rules.
 """
 
 from __future__ import annotations
@@ -67,19 +67,28 @@ def output_activation_for(image_shape: Sequence[int], output_activation: str | N
     return "tanh" if len(image_shape) >= 2 else "linear"
 
 
-def dense_stack(
-    x, units: Sequence[int], activation: str, dropout: float, leaky_slope: float | None
-) -> keras.KerasTensor:
-    for width in units:
-        x = layers.Dense(width)(x)
-        x = (
-            layers.LeakyReLU(leaky_slope)(x)
-            if leaky_slope is not None
-            else layers.Activation(activation)(x)
-        )
-        if dropout:
-            x = layers.Dropout(dropout)(x)
-    return x
+@keras.saving.register_keras_serializable(package="keras_gan")
+class Maxout(layers.Layer):
+    """The maximum over `pieces` groups of the last axis (Goodfellow et al. 2013, "Maxout
+    Networks"): a `Dense(units * pieces)` followed by `Maxout(pieces)` is a maxout layer of
+    `units`, the discriminator unit of the 2-D experiments of GAN, VEEGAN and PacGAN."""
+
+    def __init__(self, pieces: int, **kwargs) -> None:
+        super().__init__(**kwargs)
+        if pieces < 1:
+            raise ValueError(f"Maxout needs at least one piece, got {pieces}.")
+        self.pieces = int(pieces)
+
+    def call(self, inputs):
+        units = inputs.shape[-1] // self.pieces
+        grouped = keras.ops.reshape(inputs, (-1, *inputs.shape[1:-1], units, self.pieces))
+        return keras.ops.max(grouped, axis=-1)
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape[:-1], input_shape[-1] // self.pieces)
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "pieces": self.pieces}
 
 
 def maybe_spectral(layer: layers.Layer, spectral_norm: bool) -> layers.Layer:

@@ -24,6 +24,7 @@ from keras_gan.training.defaults import (
     ARCHITECTURES,
     AUGMENT_AUTO_THRESHOLD,
     AUGMENT_CHOICES,
+    DATASET_DEFAULTS,
     DEFAULT_LOSS,
     EVAL_N,
     EVALUATIONS_PER_RUN,
@@ -53,6 +54,7 @@ __all__ = [
     "ARCHITECTURE_LOSSES",
     "AUGMENT_AUTO_THRESHOLD",
     "AUGMENT_CHOICES",
+    "DATASET_DEFAULTS",
     "DEFAULT_LOSS",
     "EVALUATIONS_PER_RUN",
     "EVAL_N",
@@ -310,9 +312,11 @@ class TrainConfig:
         loss = ARCHITECTURE_LOSSES.get(arch, DEFAULT_LOSS) if self.loss is None else self.loss
         loss = _check_loss(loss)
         defaults = {**ARCHITECTURE_DEFAULTS.get(arch, ARCHITECTURE_DEFAULTS["dcgan"])}
+        dataset_defaults = DATASET_DEFAULTS.get(self.dataset, {}) if arch == "mlp" else {}
+        defaults.update(dataset_defaults)
         defaults.update(LOSS_DEFAULTS.get(loss, {}))
         filled = {name: defaults[name] for name in _DEFAULTED if getattr(self, name) is None}
-        options = dict(self.network_options)
+        options = {**dataset_defaults.get("network_options", {}), **self.network_options}
         if arch == "dcgan" and loss in GRADIENT_PENALTY_LOSSES:
             options.setdefault("normalization", "layer")  # batch norm breaks the penalty
         seed = self.seed if self.seed is not None else secrets.randbelow(2**31)

@@ -14,6 +14,7 @@ __all__ = [
     "ARCHITECTURE_LOSSES",
     "AUGMENT_AUTO_THRESHOLD",
     "AUGMENT_CHOICES",
+    "DATASET_DEFAULTS",
     "DEFAULT_LOSS",
     "EVALUATIONS_PER_RUN",
     "EVAL_N",
@@ -86,6 +87,35 @@ ARCHITECTURE_DEFAULTS: dict[str, dict[str, Any]] = {
         "d_steps": 1,
         "ema_momentum": 0.99,
     },
+}
+
+# The 2-D mixtures of the mode-collapse literature train as in PacGAN's code (Lin et al. 2018,
+# github.com/fjxmlzn/PacGAN, after VEEGAN): G 4 x 400 ReLU units with batch norm, D 3 x 200
+# maxout units of 5 pieces, kernels from N(0, 0.02), a 2-D z, Adam 1e-4 with beta_1 0.8, batch
+# 100. They apply to the `mlp` architecture, under the loss's defaults and what the run sets;
+# `network_options` given by the run are added to (and override) these.
+_MIXTURE_DEFAULTS: dict[str, Any] = {
+    "epochs": 20,
+    "batch_size": 100,
+    "latent_dim": 2,
+    "lr_d": 1e-4,
+    "lr_g": 1e-4,
+    "beta1": 0.8,
+    "beta2": 0.999,
+    "d_steps": 1,
+    "ema_momentum": 0.0,
+    "network_options": {
+        "generator_hidden": [400, 400, 400, 400],
+        "generator_batchnorm": True,
+        "discriminator_hidden": [200, 200, 200],
+        "discriminator_maxout": 5,
+        "discriminator_dropout": 0.0,
+        "init_std": 0.02,
+    },
+}
+DATASET_DEFAULTS: dict[str, dict[str, Any]] = {
+    "ring8": _MIXTURE_DEFAULTS,
+    "grid25": _MIXTURE_DEFAULTS,
 }
 
 # The loss of a config that names none: SNGAN's ResNet trains with the hinge loss (Miyato et
