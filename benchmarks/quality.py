@@ -69,16 +69,26 @@ TARGETS = {"fashion2k": 0.5, "emoji": 0.5, "fashion": 0.6}
 # ----------------------------------------------------------------------------- time budget
 class TimeBudget(keras.callbacks.Callback):
     """Stops ``fit`` after the first batch that ends past ``seconds`` of training (timed from
-    ``on_train_begin``, less the time spent in ``checks``) and counts the batches trained.
+    ``on_train_begin``, less the time spent in checks), or after ``max_steps`` batches when
+    given, and counts the batches trained.
 
     ``checks`` maps minutes of training to a function of the model called once that much
-    training time has passed (intermediate evaluations); its time is not counted.
+    training time has passed (intermediate evaluations), ``step_checks`` maps batch counts to
+    one; their time is not counted.
     """
 
-    def __init__(self, seconds: float, checks: dict[float, Callable] | None = None) -> None:
+    def __init__(
+        self,
+        seconds: float,
+        checks: dict[float, Callable] | None = None,
+        max_steps: int | None = None,
+        step_checks: dict[int, Callable] | None = None,
+    ) -> None:
         super().__init__()
         self.seconds = float(seconds)
+        self.max_steps = max_steps
         self.checks = dict(sorted((checks or {}).items()))
+        self.step_checks = dict(sorted((step_checks or {}).items()))
         self.batches = 0
         self.started = 0.0
         self.elapsed = 0.0
@@ -89,12 +99,16 @@ class TimeBudget(keras.callbacks.Callback):
     def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
         self.batches += 1
         self.elapsed = time.perf_counter() - self.started
-        due = [minutes for minutes in self.checks if self.elapsed >= minutes * 60.0]
-        for minutes in due:
+        due = [self.checks.pop(m) for m in list(self.checks) if self.elapsed >= m * 60.0]
+        due += [self.step_checks.pop(n) for n in list(self.step_checks) if self.batches >= n]
+        for check in due:
             paused = time.perf_counter()
-            self.checks.pop(minutes)(self.model, self.batches, self.elapsed)
+            check(self.model, self.batches, self.elapsed)
             self.started += time.perf_counter() - paused
-        if self.elapsed >= self.seconds:
+        if self.max_steps is not None:
+            if self.batches >= self.max_steps:
+                self.model.stop_training = True
+        elif self.elapsed >= self.seconds:
             self.model.stop_training = True
 
 
@@ -216,14 +230,20 @@ def training_data(dataset: Dataset, config: Config, seed: int) -> tf.data.Datase
 
 
 def train_one(
-    dataset: Dataset, config: Config, minutes: float, seed: int, checks: dict | None = None
+    dataset: Dataset,
+    config: Config,
+    minutes: float,
+    seed: int,
+    checks: dict | None = None,
+    max_steps: int | None = None,
+    step_checks: dict | None = None,
 ) -> tuple[keras.Model, TimeBudget]:
     keras.utils.set_random_seed(seed)
     keras.mixed_precision.set_dtype_policy(config.precision)
     try:
         model = config.build()
         stream = training_data(dataset, config, seed)
-        budget = TimeBudget(minutes * 60.0, checks)
+        budget = TimeBudget(minutes * 60.0, checks, max_steps, step_checks)
         model.fit(
             stream, epochs=1, steps_per_epoch=10**9, callbacks=[budget], verbose=0, shuffle=False
         )
@@ -246,9 +266,11 @@ def intermediate_score(space, real, seed, model, steps, seconds) -> None:
     result = evaluation.evaluate(
         sampling_generator(model), n=len(real), space=space, real_images=real, seed=seed
     )
+    augmentation = getattr(model, "augmentation", None)
+    p = "" if augmentation is None else f", augment p {float(augmentation.p.numpy()):.3f}"
     print(
         f"  after {seconds / 60:.1f} min ({steps:,} steps): FID {result.fid:.2f} on "
-        f"{len(real):,}, classes covered {result.classes_covered}/{result.num_classes}",
+        f"{len(real):,}, classes covered {result.classes_covered}/{result.num_classes}{p}",
         flush=True,
     )
 
@@ -349,6 +371,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--eval-at", default="", help="also score at these minutes, e.g. 2.5,5")
     parser.add_argument("--eval-at-n", type=int, default=5000, help="samples for --eval-at")
+    parser.add_argument(
+        "--steps",
+        type=int,
+        default=None,
+        help="train this many steps instead of --minutes (equal steps: for comparing settings "
+        "of one architecture on a machine that is not idle)",
+    )
+    parser.add_argument(
+        "--eval-at-steps", default="", help="with --steps: also score after these steps"
+    )
     args = parser.parse_args(argv)
     args.dataset_names = [n.strip() for n in args.datasets.split(",") if n.strip()]
     args.config_names = [n.strip() for n in args.configs.split(",") if n.strip()]
@@ -357,8 +389,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ]
     if bad or not args.dataset_names or not args.config_names:
         parser.error(f"unknown dataset/config {', '.join(bad) or '(none given)'}")
-    if args.minutes <= 0 or args.eval_n < 2:
-        parser.error("--minutes must be > 0 and --eval-n >= 2")
+    if args.minutes <= 0 or args.eval_n < 2 or (args.steps is not None and args.steps < 1):
+        parser.error("--minutes and --steps must be > 0 and --eval-n >= 2")
     return args
 
 
@@ -384,17 +416,16 @@ def main(argv: list[str] | None = None) -> int:
         ).items():
             print(
                 f"\n== {dataset.name} / {name}: {config.description}, batch "
-                f"{config.batch_size}, {config.precision}, {args.minutes:g} min",
+                f"{config.batch_size}, {config.precision}, "
+                + (f"{args.steps:,} steps" if args.steps else f"{args.minutes:g} min"),
                 flush=True,
             )
-            checks = {
-                float(mark): functools.partial(
-                    intermediate_score, space, real[: args.eval_at_n], args.seed
-                )
-                for mark in args.eval_at.split(",")
-                if mark.strip()
-            }
-            model, budget = train_one(dataset, config, args.minutes, args.seed, checks)
+            score = functools.partial(intermediate_score, space, real[: args.eval_at_n], args.seed)
+            checks = {float(mark): score for mark in args.eval_at.split(",") if mark.strip()}
+            step_checks = {int(n): score for n in args.eval_at_steps.split(",") if n.strip()}
+            model, budget = train_one(
+                dataset, config, args.minutes, args.seed, checks, args.steps, step_checks
+            )
             print(
                 f"trained {budget.batches:,} steps ({budget.batches * config.batch_size:,} "
                 f"images) in {budget.elapsed:.0f} s",
