@@ -1,4 +1,4 @@
-"""The settings of a training run (`TrainConfig`): their checks, resolution and config files.
+"""The settings of a training run (`TrainConfig`): their validation, resolution and config files.
 
 Imports neither TensorFlow nor Keras, so a command line can list its choices and check its
 flags quickly; the few checks that need Keras (a DCGAN's image size, the "auto" precision)
@@ -12,12 +12,20 @@ import json
 import math
 import os
 import secrets
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from keras_gan.errors import check_integer, is_integer
 from keras_gan.files import write_text_atomically
+from keras_gan.training.checks import (
+    architectures,
+    canonical_loss,
+    check_background,
+    check_choice,
+    check_loss,
+    check_pack,
+    resolved_augment,
+)
 from keras_gan.training.defaults import (
     ARCHITECTURE_DEFAULTS,
     ARCHITECTURE_LOSSES,
@@ -91,85 +99,6 @@ _POSITIVE_INTS = (
     "log_every",
     "steps_per_execution",
 )
-
-
-def architectures() -> tuple[str, ...]:
-    """The architecture names a run may use, sorted.
-
-    The built-in `ARCHITECTURES`, plus any registered with `keras_gan.networks.register`
-    (looked up only when `keras_gan.networks` has been imported, which registering needs).
-
-    Returns:
-        A tuple of names.
-    """
-    networks = sys.modules.get("keras_gan.networks")
-    return tuple(networks.available()) if networks is not None else ARCHITECTURES
-
-
-def canonical_loss(name: str) -> str | None:
-    """The registry name of a loss name or alias (`"wgan-gp"` -> `"wasserstein"`).
-
-    Args:
-        name: a loss name, in any case, with `-` or `_`.
-
-    Returns:
-        One of `LOSSES`, or `None` for an unknown name.
-    """
-    key = name.strip().lower().replace("-", "_")
-    key = LOSS_ALIASES.get(key, key)
-    return key if key in LOSSES else None
-
-
-def _check_loss(loss: Any) -> str:
-    if not isinstance(loss, str):
-        raise TrainingError(f"A loss must be a name, got {type(loss).__name__}.")
-    name = canonical_loss(loss)
-    if name is None:
-        raise TrainingError(
-            f"Unknown loss {loss!r}; choose one of {', '.join(LOSSES)} "
-            "or pass a keras_gan.losses.AdversarialLoss instance."
-        )
-    return name
-
-
-def _check_choice(name: str, value: Any, allowed: tuple[str, ...]) -> None:
-    if value not in allowed:
-        raise TrainingError(f"{name} must be one of {', '.join(allowed)}, got {value!r}.")
-
-
-def _check_background(background: Any) -> None:
-    """A colour Pillow knows, without alpha (as `keras_gan.data` parses it; no TensorFlow)."""
-    from PIL import ImageColor
-
-    try:
-        rgb = ImageColor.getrgb(background.strip()) if isinstance(background, str) else ()
-    except ValueError:
-        rgb = ()
-    if len(rgb) != 3:
-        raise TrainingError(
-            "background must be an opaque colour such as white, black or #rrggbb, got "
-            f"{background!r}."
-        )
-
-
-def _check_pack(pack: Any, batch_size: Any, conditional: bool) -> None:
-    check_integer("pack", pack, minimum=1, error=TrainingError)
-    if pack > 1 and conditional:
-        raise TrainingError("pack > 1 is not defined for a conditional GAN; use pack 1.")
-    if is_integer(batch_size) and batch_size % pack:
-        raise TrainingError(f"batch_size {batch_size} must be a multiple of pack {pack}.")
-
-
-def resolved_augment(augment: str, info: DatasetInfo | None) -> str:
-    """`augment` with "auto" decided from the data (`AUGMENT_AUTO_THRESHOLD`); unknown data or
-    an unknown number of examples (e.g. TFDS before its download) gives "off"."""
-    if augment not in ("auto", "off") and info is not None and not info.is_image:
-        raise TrainingError(f"augment {augment!r} needs images; {info.name} holds points.")
-    if augment != "auto":
-        return augment
-    if info is None or not info.is_image or info.num_examples is None:
-        return "off"
-    return "ada" if info.num_examples < AUGMENT_AUTO_THRESHOLD else "off"
 
 
 @dataclasses.dataclass
@@ -254,7 +183,7 @@ class TrainConfig:
                 f"Unknown architecture {self.arch!r}; choose one of {', '.join(architectures())}."
             )
         if self.loss is not None:
-            _check_loss(self.loss)
+            check_loss(self.loss)
         for name in _POSITIVE_INTS:
             if getattr(self, name) is not None:
                 check_integer(name, getattr(self, name), error=TrainingError)
@@ -268,7 +197,7 @@ class TrainConfig:
                 raise TrainingError(f"{name} must be in [0, 1), got {value!r}.")
         if self.channels is not None and self.channels not in (1, 3):
             raise TrainingError(f"channels must be 1 or 3, got {self.channels!r}.")
-        _check_background(self.background)
+        check_background(self.background)
         if self.seed is not None:
             check_integer("seed", self.seed, minimum=0, error=TrainingError)
         if not isinstance(self.network_options, dict) or not all(
@@ -282,11 +211,11 @@ class TrainConfig:
                 dcgan_start_size(self.image_size)
             except ValueError as error:
                 raise TrainingError(str(error).replace("dcgan", self.arch, 1)) from None
-        _check_choice("precision", self.precision, PRECISION_CHOICES)
-        _check_choice("strategy", self.strategy, STRATEGIES)
-        _check_choice("jit_compile", self.jit_compile, JIT_COMPILE_CHOICES)
-        _check_choice("augment", self.augment, AUGMENT_CHOICES)
-        _check_pack(self.pack, self.batch_size, self.conditional)
+        check_choice("precision", self.precision, PRECISION_CHOICES)
+        check_choice("strategy", self.strategy, STRATEGIES)
+        check_choice("jit_compile", self.jit_compile, JIT_COMPILE_CHOICES)
+        check_choice("augment", self.augment, AUGMENT_CHOICES)
+        check_pack(self.pack, self.batch_size, self.conditional)
         if not isinstance(self.deterministic, bool):
             raise TrainingError(f"deterministic must be true or false, got {self.deterministic!r}.")
         if self.eval_every is not None:
@@ -310,7 +239,7 @@ class TrainConfig:
         is_points = info is not None and not info.is_image
         arch = self.arch or ("mlp" if is_points else "dcgan")
         loss = ARCHITECTURE_LOSSES.get(arch, DEFAULT_LOSS) if self.loss is None else self.loss
-        loss = _check_loss(loss)
+        loss = check_loss(loss)
         defaults = {**ARCHITECTURE_DEFAULTS.get(arch, ARCHITECTURE_DEFAULTS["dcgan"])}
         dataset_defaults = DATASET_DEFAULTS.get(self.dataset, {}) if arch == "mlp" else {}
         defaults.update(dataset_defaults)
