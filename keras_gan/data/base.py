@@ -7,9 +7,13 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from keras_gan.errors import KerasGanError
+
+if TYPE_CHECKING:
+    from keras_gan.data.streaming import SkippedFiles
 
 IDX_NAMES = ("mnist", "fashion_mnist", "kmnist")
 DEFAULT_BACKGROUND = "white"  # what transparent pixels are composited onto
@@ -67,6 +71,9 @@ class DatasetInfo:
         class_names: the names of the classes, when known.
         warnings: one-line messages the user should see (e.g. the offline MNIST fallback);
             `load` logs each once on the `keras_gan.data` logger.
+        skipped_files: for the stream `load` returns of a source that decodes files as it
+            goes (an image folder), its live `streaming.SkippedFiles` counter of the files
+            left out because they failed to decode; `None` otherwise (and from `describe`).
     """
 
     name: str
@@ -77,6 +84,7 @@ class DatasetInfo:
     num_classes: int | None
     class_names: tuple[str, ...] | None = None
     warnings: tuple[str, ...] = ()
+    skipped_files: SkippedFiles | None = field(default=None, compare=False, repr=False)
 
     @property
     def is_image(self) -> bool:

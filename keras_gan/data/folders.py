@@ -300,9 +300,11 @@ class ImageFolder(Source):
             settings_text = f"{shape} {self.image_size} {self.background} {labelled}"
             key = streaming.cache_key(self.root, paths, settings_text)
             cache_file = streaming.prepare_cache(settings.cache_dir, key)
+        minimum = settings.batch_size if settings.drop_remainder else 1
+        self.skipped.expect(self.root, len(paths), minimum)
         mapped = streaming.decoding_map(decode, shape, self.skipped)
         batches = streaming.stream_files(paths, labels, mapped, settings, cache_file)
-        info = dataclasses.replace(info, num_examples=len(paths))
+        info = dataclasses.replace(info, num_examples=len(paths), skipped_files=self.skipped)
         return arrays.rescale_and_prefetch(batches, settings), info
 
     def skipped_warnings(self) -> tuple[str, ...]:

@@ -12,7 +12,14 @@ import keras
 import numpy as np
 
 from keras_gan import generation, latent, networks, packing, performance, replicas
-from keras_gan.callbacks import ExportGenerator, LossHistory, SampleGrid, TensorBoardLogger
+from keras_gan.callbacks import (
+    ExportGenerator,
+    LossHistory,
+    SampleGrid,
+    SkippedFilesLog,
+    TensorBoardLogger,
+)
+from keras_gan.callbacks.skipped_files import SkipCounter
 from keras_gan.checkpoints import CheckpointInfo, TrainingCheckpoint, restore_seed_states
 from keras_gan.files import write_atomically, write_text_atomically
 from keras_gan.gan import GAN
@@ -185,10 +192,13 @@ def build_callbacks(
     paths: RunPaths,
     sample_noise: np.ndarray,
     real_samples: np.ndarray | None = None,
+    skipped_files: SkipCounter | None = None,
 ) -> list[keras.callbacks.Callback]:
     """The callbacks that write a run directory.
 
-    In the order they act at the end of an epoch: the evaluation (FID and KID into `logs`, and
+    In the order they act at the end of an epoch: with `skipped_files`, `SkippedFilesLog`
+    (the epoch's count of files the stream skipped into `logs`, first so that every logger
+    writes it), the evaluation (FID and KID into `logs`, and
     `generator_best.keras`; when `config.eval_every` is set), TensorBoard scalars, the sample
     picture, the history, the checkpoint, and the generator export at the end of training.
     With `config.monitor` the `FailureMonitor` follows the evaluation (its alarms and sample
@@ -202,11 +212,16 @@ def build_callbacks(
         paths: where the run's files go.
         sample_noise: the fixed noise of the sample pictures.
         real_samples: real points drawn under the generated ones (2-D data only).
+        skipped_files: the data stream's counter of skipped files (`DatasetInfo.skipped_files`;
+            `None` for data that does not stream files, which then has no `skipped_files`
+            column).
 
     Returns:
         A list of Keras callbacks for `GAN.fit`.
     """
     watchers: list[keras.callbacks.Callback] = []
+    if skipped_files is not None:
+        watchers.append(SkippedFilesLog(skipped_files))
     if config.eval_every:
         from keras_gan.evaluation import EvaluationCallback
 
@@ -222,13 +237,14 @@ def build_callbacks(
                 verbose=False,  # logged; TensorBoardLogger writes its scalars
             )
         )
+    evaluation = watchers[-1] if config.eval_every else None
     if config.monitor:  # after the evaluation (it shares its feature space), before the loggers
         from keras_gan.callbacks import FailureMonitor
 
         watchers.append(
             FailureMonitor(
                 sample_noise,
-                space_of=watchers[0] if watchers else None,
+                space_of=evaluation,
                 real_samples=real_samples,
                 log_dir=paths.logs,
                 history_path=paths.history,
