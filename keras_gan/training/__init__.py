@@ -36,6 +36,8 @@ _WHERE = {
     "TrainingError": "keras_gan.training.exceptions",
     "TrainingInterrupted": "keras_gan.training.exceptions",
     "RunPaths": "keras_gan.run_dir",
+    "RunInUseError": "keras_gan.run_lock",
+    "RunLock": "keras_gan.run_lock",
     "build_callbacks": "keras_gan.training.build",
     "build_gan": "keras_gan.training.build",
     "load_gan": "keras_gan.training.build",

@@ -6,6 +6,7 @@ docs/training.md.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import os
@@ -18,7 +19,7 @@ from typing import Any
 import keras
 import tensorflow as tf
 
-from keras_gan import data, performance
+from keras_gan import performance
 from keras_gan.callbacks import StopOnNonFinite
 from keras_gan.checkpoints import (
     CheckpointInfo,
@@ -30,6 +31,7 @@ from keras_gan.checkpoints import (
 from keras_gan.files import TEMP_PREFIX, remove_temporary_files
 from keras_gan.gan import GAN
 from keras_gan.run_dir import RunPaths
+from keras_gan.run_lock import LOCK_NAME, RunLock
 from keras_gan.training.build import (
     build_callbacks,
     build_gan,
@@ -46,66 +48,11 @@ from keras_gan.training.exceptions import (
     TrainingInterrupted,
 )
 from keras_gan.training.runs import check_writable, default_run_dir, load_config
+from keras_gan.training.stream import data_stream, describe_data, load_data
 
 __all__ = ["resume", "train"]
 
 logger = logging.getLogger("keras_gan.training")
-
-
-# ------------------------------------------------------------------------------- data
-def _describe(config: TrainConfig) -> data.DatasetInfo:
-    return data.describe(
-        config.dataset,
-        image_size=config.image_size,
-        channels=config.channels,
-        data_dir=config.data_dir,
-        num_examples=config.num_examples,
-        background=config.background,
-    )
-
-
-def _load_data(config: TrainConfig, start_epoch: int | None = None) -> Any:
-    cache = RunPaths(Path(config.run_dir)).data_cache if config.cache_data else None
-    return data.load(
-        config.dataset,
-        batch_size=config.batch_size,
-        image_size=config.image_size,
-        channels=config.channels,
-        with_labels=config.conditional,
-        shuffle=True,
-        seed=config.seed,
-        drop_remainder=True,
-        data_dir=config.data_dir,
-        num_examples=config.num_examples,
-        start_epoch=start_epoch,
-        cache_dir=None if cache is None else performance.worker_path(cache),
-        background=config.background,
-    )
-
-
-def _data_stream(
-    config: TrainConfig, info: data.DatasetInfo, initial_epoch: int
-) -> tuple[Any, int | None]:
-    """What `fit` reads, and the steps of an epoch.
-
-    One endless stream of seeded passes over the data (each pass in a new order that depends
-    only on the seed and the pass), started at epoch `initial_epoch`'s place in it, so that
-    epoch `e` always sees the same batches: an epoch is one pass, or `steps_per_epoch` batches
-    of the stream. `data.load(start_epoch=...)` finds the place (an image folder without
-    decoding the passes before it). Data of unknown length is read one pass per epoch.
-    """
-    per_pass = info.batches_per_epoch(config.batch_size)
-    steps = config.steps_per_epoch or per_pass
-    if steps is None:
-        return _load_data(config), None
-    if not per_pass:
-        return _load_data(config, start_epoch=0).skip(initial_epoch * steps), steps
-    start_pass, skipped = divmod(initial_epoch * steps, per_pass)
-    stream = _load_data(config, start_epoch=start_pass)
-    if skipped:
-        logger.info("Data order: skipping %d batches into pass %d.", skipped, start_pass + 1)
-        stream = stream.skip(skipped)
-    return stream, steps
 
 
 # ------------------------------------------------------------------------------- checks
@@ -184,7 +131,8 @@ def train(
     complete checkpoint is loaded (networks, optimizers, noise RNG) under the run's precision
     and training goes on at its epoch with the run's sample noise; a checkpoint written inside
     an epoch restarts that epoch. Without a checkpoint the run starts over in the same folder,
-    unless that would replace saved work. Only the chief process writes the run.
+    unless that would replace saved work. Only the chief process writes the run, and it holds
+    the run's lock (`keras_gan.run_lock.RunLock`) from before the run is read until it ends.
 
     Args:
         config: the settings; `None` ones take their defaults (`TrainConfig.resolved`).
@@ -201,15 +149,36 @@ def train(
         TrainingDivergedError: when a loss became NaN or infinite (nothing poisoned is saved).
         TrainingInterrupted: after Ctrl-C or SIGTERM, once a checkpoint and the generator are
             saved.
+        RunInUseError: another process trains in the run directory (nothing is changed).
     """
+    with contextlib.ExitStack() as lock:
+        return _train(config, resume, callbacks, verbose, lock)
+
+
+def _lock_existing_run(lock: contextlib.ExitStack, run_dir: Path) -> None:
+    """Take the lock of the run in `run_dir` before reading it (the chief only)."""
+    if performance.is_chief() and RunPaths(run_dir).config.is_file():
+        check_writable(run_dir)
+        lock.enter_context(RunLock(run_dir))
+
+
+def _train(
+    config: TrainConfig,
+    resume: bool,
+    callbacks: Sequence[keras.callbacks.Callback],
+    verbose: str | int,
+    lock: contextlib.ExitStack,
+) -> Path:
+    """`train`, with the run's lock entered into `lock` before the run is read or written."""
     config.validate()
     if resume:
         if not config.run_dir:
             raise TrainingError("resume=True needs config.run_dir, the run to continue.")
+        _lock_existing_run(lock, Path(config.run_dir))
         load_config(config.run_dir)  # it must be a run directory
     strategy = _make_strategy(config.strategy)  # first: multi-worker needs it before other TF
     chief = performance.is_chief(strategy)
-    info = _describe(config)
+    info = describe_data(config)
     stored_shape = config.image_shape
     config = config.resolved(info)
     config.validate()
@@ -242,7 +211,10 @@ def train(
         run_dir = (
             Path(config.run_dir) if config.run_dir else default_run_dir(config.dataset, config.arch)
         )
-        if chief and run_dir.exists() and (not run_dir.is_dir() or any(run_dir.iterdir())):
+        if chief:  # locked before the emptiness check: two processes cannot both start it
+            check_writable(run_dir)
+            lock.enter_context(RunLock(run_dir, create=True))
+        if chief and any(path.name != LOCK_NAME for path in run_dir.iterdir()):
             raise TrainingError(
                 f"{run_dir} already exists and is not empty; resume it or choose another run "
                 "directory."
@@ -254,9 +226,18 @@ def train(
         _seed_everything(config)
         with strategy.scope():
             gan = build_gan(config) if checkpoint is None else load_gan(checkpoint, config)
-        stream, steps = _data_stream(config, info, initial_epoch)
+        stream, steps, skipped_files = data_stream(config, info, initial_epoch)
         return _fit(
-            config, gan, stream, steps, checkpoint, initial_epoch, chief, callbacks, verbose
+            config,
+            gan,
+            stream,
+            steps,
+            checkpoint,
+            initial_epoch,
+            chief,
+            callbacks,
+            verbose,
+            skipped_files,
         )
 
 
@@ -291,6 +272,7 @@ def _fit(
     chief: bool,
     callbacks: Sequence[keras.callbacks.Callback],
     verbose: str | int,
+    skipped_files: Any = None,
 ) -> Path:
     """Write the run directory (chief only) and train; everything has been checked."""
     run_dir = Path(config.run_dir)
@@ -308,8 +290,8 @@ def _fit(
                 write_model_summary(gan, paths, echo=verbose not in (0, False))
             noise = sample_noise(paths, config)
             toy = config.image_shape == (2,)
-            real = real_points(_load_data(config), config.batch_size) if toy else None
-            run_callbacks = build_callbacks(config, paths, noise, real)
+            real = real_points(load_data(config)[0], config.batch_size) if toy else None
+            run_callbacks = build_callbacks(config, paths, noise, real, skipped_files)
             checkpointer = next(c for c in run_callbacks if isinstance(c, TrainingCheckpoint))
         _log_start(config, gan, checkpoint)
         try:
@@ -331,6 +313,11 @@ def _fit(
             raise TrainingDivergedError(run_dir, guard.event, latest_checkpoint(run_dir)) from None
         if isinstance(error, OSError):
             raise _write_failure(error, run_dir, gan, checkpointer) from None
+        if getattr(skipped_files, "failure", None) is not None:  # the data ran dry mid-run
+            raise TrainingError(
+                f"{skipped_files.failure} Training stopped at step {training_step(gan)}; once "
+                f"the data is back, continue with: python train.py --resume {run_dir}"
+            ) from None
         raise
     if guard.event is not None:
         raise TrainingDivergedError(run_dir, guard.event, latest_checkpoint(run_dir))
@@ -365,21 +352,24 @@ def resume(
 
     Raises:
         TrainingError: for an unknown setting or one that cannot change, and as for `train`.
+        RunInUseError: another process trains in `run_dir` (nothing is changed).
     """
-    config = load_config(run_dir)
-    changes = {}
-    for name, value in overrides.items():
-        if not hasattr(config, name):
-            raise TrainingError(f"Unknown setting {name!r}.")
-        if name == "precision" and value == "auto":
-            value = performance.recommended_precision()
-        if name == "augment" and value == "auto":
-            value = config.augment  # what "auto" resolved to when the run started
-        if name not in RESUME_OVERRIDES and value != getattr(config, name):
-            raise TrainingError(
-                f"{name} cannot change when resuming (the run has {getattr(config, name)!r}); "
-                "start a new run instead."
-            )
-        changes[name] = value
-    config = dataclasses.replace(config, **{**changes, "run_dir": str(run_dir)})
-    return train(config, resume=True, callbacks=callbacks, verbose=verbose)
+    with contextlib.ExitStack() as lock:
+        _lock_existing_run(lock, Path(run_dir))  # before the run is read; `train` re-enters it
+        config = load_config(run_dir)
+        changes = {}
+        for name, value in overrides.items():
+            if not hasattr(config, name):
+                raise TrainingError(f"Unknown setting {name!r}.")
+            if name == "precision" and value == "auto":
+                value = performance.recommended_precision()
+            if name == "augment" and value == "auto":
+                value = config.augment  # what "auto" resolved to when the run started
+            if name not in RESUME_OVERRIDES and value != getattr(config, name):
+                raise TrainingError(
+                    f"{name} cannot change when resuming (the run has "
+                    f"{getattr(config, name)!r}); start a new run instead."
+                )
+            changes[name] = value
+        config = dataclasses.replace(config, **{**changes, "run_dir": str(run_dir)})
+        return train(config, resume=True, callbacks=callbacks, verbose=verbose)
