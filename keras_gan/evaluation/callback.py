@@ -21,6 +21,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from keras_gan.errors import one_line
 from keras_gan.evaluation.classifier import domain_classifier
 from keras_gan.evaluation.features import FeatureSpace
 from keras_gan.evaluation.metrics import frechet_distance, kernel_distance
@@ -66,6 +67,8 @@ class EvaluationCallback(keras.callbacks.Callback):
 
     An epoch cut short (a stop inside it, e.g. Ctrl-C or a NaN loss) is not evaluated, nor is
     anything after a NaN or infinite log value, nor a generator whose weights are not finite.
+    An evaluation that fails (an error while generating, embedding or saving the best
+    generator) is one logged line and leaves no figures for its epoch; training goes on.
 
     The `n` samples are drawn from the same noise (`seed`) each time; with the default 2,000
     FID is biased upwards compared to 10,000-sample figures, so compare epochs with each other,
@@ -162,12 +165,14 @@ class EvaluationCallback(keras.callbacks.Callback):
             options.update(
                 matching_data_options(self.dataset, generator.output_shape[1:], self.data_dir)
             )
+        real = self.real_images
+        if self._real_features is None and real is None:
+            # Before the classifier: training one re-seeds TensorFlow, whose global seed picks
+            # the subset too, so a run's first process would score against other real images.
+            real, _, _ = reference_images(self.dataset, self.n, seed=self.seed, **options)
         if self.space is None:
             self.space = domain_classifier(self.dataset, verbose=self.verbose, **options)
         if self._real_features is None:
-            real = self.real_images
-            if real is None:
-                real, _, _ = reference_images(self.dataset, self.n, seed=self.seed, **options)
             self._real_features, _ = self.space.embed(real)
         if self.log_dir is not None:
             self._writer = tf.summary.create_file_writer(str(self.log_dir))
@@ -233,7 +238,16 @@ class EvaluationCallback(keras.callbacks.Callback):
         if reason is not None:
             logger.warning("Epoch %d: not evaluated: %s.", epoch + 1, reason)
             return
-        values = self.evaluate_now()
+        try:
+            values = self.evaluate_now()
+            improved = values["fid"] < self.best_fid
+            if improved:
+                self._save_best(epoch + 1, values)
+        except Exception as error:  # which ones, and why: _failed
+            self._failed(epoch, error)
+            return
+        if improved:
+            self.best_fid = values["fid"]
         if logs is not None:
             logs.update(values)
         self.history.append({"epoch": epoch + 1, **values})
@@ -242,15 +256,32 @@ class EvaluationCallback(keras.callbacks.Callback):
                 for name in ("fid", "kid"):
                     tf.summary.scalar(f"epoch/{name}", values[name], step=epoch + 1)
             self._writer.flush()
-        improved = values["fid"] < self.best_fid
-        if improved:
-            self.best_fid = values["fid"]
-            self._save_best(epoch + 1, values)
         mark = " (best, saved)" if improved and self.best_path else ""
         self._say(
             f"Epoch {epoch + 1}: FID {values['fid']:.3f}, KID {values['kid']:.5f} "
             f"[{self.space.name}, n={self.n}]{mark}"
         )
+
+    def _failed(self, epoch: int, error: Exception) -> None:
+        """One line for an evaluation that failed; training goes on.
+
+        An evaluation is all or nothing: its figures stay out of `logs` (empty cells in
+        `history.csv`), the best FID stays as it was (and `generator_best.keras` too, unless
+        only its `.json` could not be written), and the next due epoch is evaluated again.
+        Only `Exception`s get here: Ctrl-C, SIGTERM and `SystemExit` are `BaseException`s and
+        stop the run as anywhere else, and a NaN stop never reaches an evaluation.
+        Out-of-memory errors (`MemoryError`, TensorFlow's `ResourceExhaustedError`) are caught
+        too: the memory the evaluation took (its `n` images and their features) is freed with
+        it, while training needs no more than before.
+        A full disk also gets here, and stops the run at the checkpoint written right after.
+        """
+        logger.warning(
+            "Epoch %d: evaluation failed (%s: %s); training goes on.",
+            epoch + 1,
+            type(error).__name__,
+            one_line(error, 300),
+        )
+        logger.debug("The failed evaluation's traceback:", exc_info=error)
 
     def _say(self, message: str) -> None:
         logger.info(message)

