@@ -35,6 +35,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -49,14 +50,22 @@ ENV = {
 # 64 digits in batches of 16: 4 steps per epoch with a DCGAN 8 filters wide.
 TINY = ["--batch-size", "16", "--latent-dim", "16", "--network-option", "base_filters=8"]
 TINY += ["--seed", "3", "--log-every", "1"]
+STEPS_PER_EPOCH = 4  # 64 digits in batches of 16
 STARTED = "Run directory:"
 START_TIMEOUT_S = 180.0
 FINISH_TIMEOUT_S = 600.0
 
 
 # ------------------------------------------------------------------------------- worker
-def _worker(step_file: str, argv: list[str]) -> int:
-    """``train.py argv`` with one extra callback that records the step after every batch."""
+def _worker(
+    step_file: str,
+    argv: list[str],
+    more: Callable[[list[Any]], list[Any]] | None = None,
+) -> int:
+    """``train.py argv`` with one extra callback that records the step after every batch.
+
+    ``more``, given the run's own callbacks, returns further callbacks to put after them.
+    """
     import keras
 
     from keras_gan import checkpoints, training
@@ -74,7 +83,9 @@ def _worker(step_file: str, argv: list[str]) -> int:
     build = run_module.build_callbacks
 
     def with_recorder(*args: Any, **kwargs: Any) -> list[keras.callbacks.Callback]:
-        return [*build(*args, **kwargs), StepRecorder()]
+        run_callbacks = build(*args, **kwargs)
+        extra = [] if more is None else more(run_callbacks)
+        return [*run_callbacks, StepRecorder(), *extra]
 
     run_module.build_callbacks = with_recorder
     from keras_gan.cli import train as train_cli
@@ -116,8 +127,13 @@ class Report:
     history_epochs: list[int]
     epochs: int
     final_step: int
-    checkpoint_every: int
+    checkpoint_every: int | None
     seconds: float
+
+    @property
+    def step_bound(self) -> int:
+        """The most steps a kill may cost: the checkpoint interval, else an epoch."""
+        return self.checkpoint_every or STEPS_PER_EPOCH
 
     @property
     def max_steps_lost(self) -> int:
@@ -134,7 +150,7 @@ class Report:
             and self.corrupt_checkpoints == 0
             and self.resumed_from_latest == self.resumes
             and self.history_epochs == list(range(self.epochs))
-            and self.max_steps_lost <= self.checkpoint_every
+            and self.max_steps_lost <= self.step_bound
         )
 
 
@@ -150,16 +166,29 @@ def digits_npz(path: Path) -> Path:
     return path
 
 
-def _start(work: Path, step_file: Path, args: list[str], log_name: str) -> subprocess.Popen:
-    command = [sys.executable, str(Path(__file__).resolve()), "--worker", str(step_file), "--"]
+def _start(
+    work: Path,
+    step_file: Path,
+    args: list[str],
+    log_name: str,
+    script: Path | None = None,
+    env: dict[str, str] | None = None,
+) -> subprocess.Popen:
+    """``script`` (this file by default) ``--worker STEP_FILE -- args``, logging to work/."""
+    script = Path(__file__) if script is None else script
+    command = [sys.executable, str(script.resolve()), "--worker", str(step_file), "--"]
     with (work / f"{log_name}.out").open("w") as out, (work / f"{log_name}.err").open("w") as err:
-        return subprocess.Popen([*command, *args], cwd=work, env=ENV, stdout=out, stderr=err)
+        return subprocess.Popen(
+            [*command, *args], cwd=work, env={**ENV, **(env or {})}, stdout=out, stderr=err
+        )
 
 
-def _wait_training(process: subprocess.Popen, stdout: Path, step_file: Path) -> None:
+def _wait_training(
+    process: subprocess.Popen, stdout: Path, step_file: Path, timeout_s: float = START_TIMEOUT_S
+) -> None:
     """Until the process has logged its start and finished its first training step."""
     initial = step_file.read_text()
-    deadline = time.monotonic() + START_TIMEOUT_S
+    deadline = time.monotonic() + timeout_s
     while STARTED not in stdout.read_text() or step_file.read_text() == initial:
         if process.poll() is not None:
             raise RuntimeError(f"train.py exited with {process.returncode} before training")
@@ -195,22 +224,37 @@ def soak(
     work: Path,
     kills: int = 20,
     epochs: int = 200,
-    checkpoint_every: int = 2,
+    checkpoint_every: int | None = 2,
     max_delay_s: float = 4.0,
     seed: int = 0,
     log: Any = print,
+    *,
+    dataset: Path | None = None,
+    extra_args: Sequence[str] = (),
+    script: Path | None = None,
+    env: dict[str, str] | None = None,
+    start_timeout_s: float = START_TIMEOUT_S,
+    finish_timeout_s: float = FINISH_TIMEOUT_S,
 ) -> Report:
     """Kill a run ``kills`` times at random moments (delays uniform in [0, ``max_delay_s``]
-    seconds after it starts training), resume after each, then let it finish."""
+    seconds after it starts training), resume after each, then let it finish.
+
+    ``checkpoint_every=None`` checkpoints at epoch ends only. ``dataset`` replaces the 64
+    digits, ``extra_args`` go to the first ``train.py``, ``script`` is the worker to start
+    (``_start``) and ``env`` adds environment variables; the timeouts bound the wait for a
+    process's first step and for the last process to finish. The run is ``work/run``.
+    """
     from keras_gan import checkpoints, gan  # noqa: F401  (gan registers GAN for loading)
 
     rng = random.Random(seed)
     work.mkdir(parents=True, exist_ok=True)
-    dataset = digits_npz(work / "digits.npz")
+    dataset = digits_npz(work / "digits.npz") if dataset is None else dataset
     run_dir = work / "run"
     step_file = work / "step.txt"
     first = ["--dataset", str(dataset), "--epochs", str(epochs), "--run-dir", str(run_dir)]
-    first += ["--checkpoint-every", str(checkpoint_every), *TINY]
+    if checkpoint_every is not None:
+        first += ["--checkpoint-every", str(checkpoint_every)]
+    first += [*TINY, *extra_args]
     started = time.monotonic()
     records: list[Kill] = []
     resumes = resumed_from_latest = 0
@@ -219,9 +263,9 @@ def soak(
         step_file.write_text(f"{latest or 0:012d}")
         args = first if number == 1 else ["--resume", str(run_dir)]
         name = f"cycle{number:02d}"
-        process = _start(work, step_file, args, name)
+        process = _start(work, step_file, args, name, script, env)
         try:
-            _wait_training(process, work / f"{name}.out", step_file)
+            _wait_training(process, work / f"{name}.out", step_file, start_timeout_s)
             if number > 1:
                 resumes += 1
                 resumed_from_latest += _resumed_from(work / f"{name}.out") == latest
@@ -252,8 +296,8 @@ def soak(
     newest = checkpoints.latest_checkpoint(run_dir / "checkpoints")
     code = 0
     if newest is None or newest.epochs_completed < epochs:  # else the last kill came after it
-        process = _start(work, step_file, ["--resume", str(run_dir)], "final")
-        code = process.wait(timeout=FINISH_TIMEOUT_S)
+        process = _start(work, step_file, ["--resume", str(run_dir)], "final", script, env)
+        code = process.wait(timeout=finish_timeout_s)
         resumes += 1
         resumed_from_latest += _resumed_from(work / "final.out") == latest
     with (run_dir / "history.csv").open(newline="") as stream:
@@ -291,6 +335,11 @@ def markdown(report: Report, command: str) -> str:
     inside = sum(kill.in_write for kill in report.kills)
     inside_checkpoint = sum(kill.in_checkpoint_write for kill in report.kills)
     lost = [kill.steps_lost for kill in report.kills]
+    bound = (
+        f"--checkpoint-every {report.checkpoint_every}"
+        if report.checkpoint_every
+        else f"one epoch, {STEPS_PER_EPOCH} steps"
+    )
     lines += [
         "",
         "| figure | value |",
@@ -300,8 +349,8 @@ def markdown(report: Report, command: str) -> str:
         f"({report.resumed_from_latest} from the newest) |",
         f"| kills inside an atomic write / inside a checkpoint write | {inside} / "
         f"{inside_checkpoint} |",
-        f"| steps lost per kill: mean / max (bound: --checkpoint-every "
-        f"{report.checkpoint_every}) | {sum(lost) / max(len(lost), 1):.2f} / "
+        f"| steps lost per kill: mean / max (bound: {bound}) | "
+        f"{sum(lost) / max(len(lost), 1):.2f} / "
         f"{report.max_steps_lost} |",
         f"| checkpoints found corrupt | {report.corrupt_checkpoints} |",
         f"| final run: exit code, epochs in history.csv, last step | {report.final_exit_code}, "
@@ -311,18 +360,32 @@ def markdown(report: Report, command: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def worker_call(argv: list[str]) -> tuple[str, list[str]] | None:
+    """``(step file, train.py arguments)`` of ``--worker STEP_FILE -- ARGS``, else ``None``."""
+    if argv[:1] != ["--worker"]:
+        return None
+    return argv[1], argv[3:] if argv[2:3] == ["--"] else argv[2:]
+
+
+def soak_parser(doc: str, epochs: int, max_delay_s: float) -> argparse.ArgumentParser:
+    """The options of a soak: --kills, --epochs, --max-delay, --seed, --work, --markdown."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    parser.add_argument("--kills", type=int, default=20)
+    parser.add_argument("--epochs", type=int, default=epochs)
+    parser.add_argument("--max-delay", type=float, default=max_delay_s, help="seconds")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--work", type=Path, help="folder for the runs [default: a temp folder]")
+    parser.add_argument("--markdown", type=Path, help="also write the tables here")
+    return parser
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] == ["--worker"]:
-        return _worker(argv[1], argv[3:] if argv[2:3] == ["--"] else argv[2:])
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--kills", type=int, default=20)
-    parser.add_argument("--epochs", type=int, default=200)
+    worker = worker_call(argv)
+    if worker is not None:
+        return _worker(*worker)
+    parser = soak_parser(__doc__, epochs=200, max_delay_s=4.0)
     parser.add_argument("--checkpoint-every", type=int, default=2)
-    parser.add_argument("--max-delay", type=float, default=4.0, help="seconds")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--work", type=Path, help="folder for the run [default: a temp folder]")
-    parser.add_argument("--markdown", type=Path, help="also write the tables here")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args(argv)
     import tempfile
