@@ -38,15 +38,7 @@ def cache(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def quadrants(tmp_path_factory) -> Path:
     """256 8x8 images in 4 classes (a bright quadrant each, on faint noise), with labels."""
-    rng = np.random.default_rng(0)
-    labels = rng.integers(0, 4, 256).astype("int64")
-    images = (rng.random((256, 8, 8)) * 40).astype("uint8")
-    for index, label in enumerate(labels):
-        row, col = divmod(int(label), 2)
-        images[index, row * 4 : row * 4 + 4, col * 4 : col * 4 + 4] = 255
-    path = tmp_path_factory.mktemp("data") / "quadrants.npz"
-    np.savez(path, x=images, y=labels)
-    return path
+    return tiny_gans.quadrants_npz(tmp_path_factory.mktemp("data"))
 
 
 @pytest.fixture(scope="module")

@@ -15,6 +15,7 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+import tiny_gans
 from PIL import Image
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
@@ -48,15 +49,7 @@ def classifier_cache(tmp_path_factory):
 @pytest.fixture(scope="module")
 def labelled_npz(tmp_path_factory) -> Path:
     """256 8x8 images in 4 classes (a bright quadrant each, on faint noise), with labels."""
-    rng = np.random.default_rng(0)
-    labels = rng.integers(0, 4, 256).astype("int64")
-    images = (rng.random((256, 8, 8)) * 40).astype("uint8")
-    for index, label in enumerate(labels):
-        row, col = divmod(int(label), 2)
-        images[index, row * 4 : row * 4 + 4, col * 4 : col * 4 + 4] = 255
-    path = tmp_path_factory.mktemp("data") / "quadrants.npz"
-    np.savez(path, x=images, y=labels)
-    return path
+    return tiny_gans.quadrants_npz(tmp_path_factory.mktemp("data"))
 
 
 def tiny_config(dataset: Path, run_dir: Path, **settings) -> training.TrainConfig:

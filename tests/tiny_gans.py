@@ -1,6 +1,8 @@
-"""Tiny real GANs and data shared by the callback and monitor tests."""
+"""Tiny real GANs and data shared by the callback, monitor and evaluation tests."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import keras
 import numpy as np
@@ -20,6 +22,20 @@ def blobs(n: int, seed: int = 0) -> np.ndarray:
     yy, xx = np.meshgrid(grid, grid, indexing="ij")
     dist = (yy[None] - centres[:, :1, None]) ** 2 + (xx[None] - centres[:, 1:, None]) ** 2
     return (2.0 * np.exp(-dist / 0.2) - 1.0)[..., None].astype("float32")
+
+
+def quadrants_npz(folder: Path) -> Path:
+    """256 8x8 images in 4 classes (a bright quadrant each, on faint noise), with labels, as
+    `folder/quadrants.npz`: a labelled dataset whose domain classifier trains in a second."""
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 4, 256).astype("int64")
+    images = (rng.random((256, 8, 8)) * 40).astype("uint8")
+    for index, label in enumerate(labels):
+        row, col = divmod(int(label), 2)
+        images[index, row * 4 : row * 4 + 4, col * 4 : col * 4 + 4] = 255
+    path = folder / "quadrants.npz"
+    np.savez(path, x=images, y=labels)
+    return path
 
 
 def batches(values: np.ndarray, batch: int = 32) -> tf.data.Dataset:

@@ -17,16 +17,20 @@ __all__ = ["data_stream", "describe_data", "load_data"]
 logger = logging.getLogger("keras_gan.training")
 
 
+def _data_options(config: TrainConfig) -> dict[str, Any]:
+    """The options that say which images (or points) the run's data are, for describe and load."""
+    return {
+        "image_size": config.image_size,
+        "channels": config.channels,
+        "data_dir": config.data_dir,
+        "num_examples": config.num_examples,
+        "background": config.background,
+    }
+
+
 def describe_data(config: TrainConfig) -> data.DatasetInfo:
     """What `keras_gan.data.describe` says about the run's data, with the run's options."""
-    return data.describe(
-        config.dataset,
-        image_size=config.image_size,
-        channels=config.channels,
-        data_dir=config.data_dir,
-        num_examples=config.num_examples,
-        background=config.background,
-    )
+    return data.describe(config.dataset, **_data_options(config))
 
 
 def load_data(config: TrainConfig, start_epoch: int | None = None) -> tuple[Any, Any]:
@@ -35,18 +39,14 @@ def load_data(config: TrainConfig, start_epoch: int | None = None) -> tuple[Any,
     return data.load(
         config.dataset,
         batch_size=config.batch_size,
-        image_size=config.image_size,
-        channels=config.channels,
         with_labels=config.conditional,
         shuffle=True,
         seed=config.seed,
         drop_remainder=True,
-        data_dir=config.data_dir,
-        num_examples=config.num_examples,
         start_epoch=start_epoch,
         cache_dir=None if cache is None else performance.worker_path(cache),
-        background=config.background,
         return_info=True,
+        **_data_options(config),
     )
 
 
