@@ -375,3 +375,72 @@ def test_multi_worker_loopback_workers_end_with_identical_weights(tmp_path):
     restored = keras.saving.load_model(tmp_path / "gan.keras", safe_mode=True)
     for index, variable in enumerate(restored.trainable_variables):
         np.testing.assert_array_equal(np.asarray(variable), first[f"arr_{index}"])
+
+
+LOCKED_RUN_WORKER = """
+import json, os, sys
+
+import keras
+import numpy as np
+
+from keras_gan import training
+from keras_gan.run_lock import LOCK_NAME
+
+run_dir, data_path, out_dir = sys.argv[1:4]
+
+
+class LockHolder(keras.callbacks.Callback):
+    def on_train_begin(self, logs=None):  # while training: who holds the run's lock
+        lock = os.path.join(run_dir, LOCK_NAME)
+        self.holder = open(lock).read() if os.path.exists(lock) else ""
+
+
+holder = LockHolder()
+config = training.TrainConfig(
+    dataset=data_path, strategy="multiworker", epochs=1, steps_per_epoch=2, batch_size=8,
+    latent_dim=4, network_options={"base_filters": 4}, eval_every=0, monitor=False,
+    precision="float32", seed=3, run_dir=run_dir,
+)
+training.train(config, callbacks=[holder], verbose=0)
+task = json.loads(os.environ["TF_CONFIG"])["task"]["index"]
+with open(os.path.join(out_dir, f"lock{task}.json"), "w") as out:
+    json.dump({"pid": os.getpid(), "holder": holder.holder}, out)
+"""
+
+
+def test_under_multi_worker_training_the_chief_holds_the_run_lock(tmp_path):
+    """Two loopback workers train one run with `training.train`: worker 0 (the chief) holds
+    `RUN/.lock` while they train, the other worker trains without taking it, both finish."""
+    script = _write(tmp_path, "locked_worker.py", LOCKED_RUN_WORKER)
+    data_path = tmp_path / "noise.npz"
+    np.savez(data_path, x=np.random.default_rng(0).integers(0, 256, (32, 8, 8), dtype=np.uint8))
+    cluster = {"worker": [f"127.0.0.1:{port}" for port in _free_ports(2)]}
+    workers = [
+        subprocess.Popen(
+            [sys.executable, str(script), str(tmp_path / "run"), str(data_path), str(tmp_path)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=_env(
+                TF_CONFIG=json.dumps(
+                    {"cluster": cluster, "task": {"type": "worker", "index": index}}
+                )
+            ),
+            cwd=tmp_path,
+        )
+        for index in range(2)
+    ]
+    try:
+        outputs = [worker.communicate(timeout=TIMEOUT_S) for worker in workers]
+    finally:
+        for worker in workers:
+            if worker.poll() is None:
+                worker.kill()
+                worker.communicate()
+    for worker, (stdout, stderr) in zip(workers, outputs, strict=True):
+        assert worker.returncode == 0, f"{stdout}\n{stderr[-6000:]}"
+    chief, other = (json.loads((tmp_path / f"lock{i}.json").read_text()) for i in range(2))
+    assert json.loads(chief["holder"])["pid"] == chief["pid"]
+    assert other["holder"] == chief["holder"]  # the same lock, the chief's, seen by both
+    assert not (tmp_path / "run" / ".lock").exists()  # released at the end
+    assert (tmp_path / "run" / "generator.keras").is_file()
