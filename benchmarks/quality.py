@@ -162,7 +162,25 @@ def describe(settings: training.TrainConfig) -> str:
     return text
 
 
-def configurations(dataset: Dataset, names: list[str], seed: int, override: dict | None):
+def with_augment_options(settings: training.TrainConfig, options: dict) -> keras.Model:
+    """`training.build_gan(settings)` with its augmentation's `ada_kimg`, `target` or
+    `interval` set to ``options`` (read when `fit` traces the step; for ``--augment-options``)."""
+    model = training.build_gan(settings)
+    if model.augmentation is not None:
+        for name, value in options.items():
+            if not hasattr(model.augmentation, name):
+                raise SystemExit(f"Error: the augmentation has no option {name!r}.")
+            setattr(model.augmentation, name, type(getattr(model.augmentation, name))(value))
+    return model
+
+
+def configurations(
+    dataset: Dataset,
+    names: list[str],
+    seed: int,
+    override: dict | None,
+    augment_options: dict | None = None,
+):
     """`Config`s by name for one dataset (the Keras references only on full Fashion-MNIST)."""
     found = {}
     for name in names:
@@ -183,12 +201,13 @@ def configurations(dataset: Dataset, names: list[str], seed: int, override: dict
             )
             continue
         settings = project_config(dataset, name, seed, override)
+        tuned = augment_options and settings.augment != "off"
         found[name] = Config(
             name,
-            describe(settings),
+            describe(settings) + (f", augment options {augment_options}" if tuned else ""),
             settings.batch_size,
             settings.precision,
-            functools.partial(training.build_gan, settings),
+            functools.partial(with_augment_options, settings, augment_options or {}),
             settings,
         )
     return found
@@ -381,6 +400,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--eval-at-steps", default="", help="with --steps: also score after these steps"
     )
+    parser.add_argument(
+        "--augment-options",
+        type=json.loads,
+        default=None,
+        help="JSON of augmentation settings for configs that augment, e.g. '{\"ada_kimg\": 100}'",
+    )
     args = parser.parse_args(argv)
     args.dataset_names = [n.strip() for n in args.datasets.split(",") if n.strip()]
     args.config_names = [n.strip() for n in args.configs.split(",") if n.strip()]
@@ -412,7 +437,7 @@ def main(argv: list[str] | None = None) -> int:
         real, real_source = real_images(dataset, args.eval_n, args.seed)
         spaces[dataset.name] = f"{real_source}; {space.description}"
         for name, config in configurations(
-            dataset, args.config_names, args.seed, args.override
+            dataset, args.config_names, args.seed, args.override, args.augment_options
         ).items():
             print(
                 f"\n== {dataset.name} / {name}: {config.description}, batch "
