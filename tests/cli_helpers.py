@@ -26,6 +26,27 @@ def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     )
 
 
+def run_clis(*commands: tuple[str, ...], cwd: Path) -> list[subprocess.CompletedProcess]:
+    """Run several independent ``python train.py ARGS`` at once (their TensorFlow imports
+    overlap) and capture each one's output, in order."""
+    processes = [
+        subprocess.Popen(
+            [sys.executable, str(TRAIN_PY), *args],
+            cwd=cwd,
+            env=ENV,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for args in commands
+    ]
+    results = []
+    for args, process in zip(commands, processes, strict=True):
+        stdout, stderr = process.communicate(timeout=300)
+        results.append(subprocess.CompletedProcess(args, process.returncode, stdout, stderr))
+    return results
+
+
 def start_cli(*args: str, cwd: Path) -> subprocess.Popen:
     """Start ``python train.py ARGS`` in the background, output to files in ``cwd``."""
     return subprocess.Popen(

@@ -1,6 +1,7 @@
 """train.py end to end, resume after a clean stop, SIGKILL and Ctrl-C, TensorBoard (event files
 and the real server), bad input, and keras_gan.training used from Python."""
 
+import contextlib
 import csv
 import dataclasses
 import io
@@ -20,7 +21,7 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-from cli_helpers import ENV, TRAIN_PY, WAIT_S, run_cli, start_cli, wait_for_checkpoint
+from cli_helpers import ENV, TRAIN_PY, WAIT_S, run_cli, run_clis, start_cli, wait_for_checkpoint
 from PIL import Image
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
@@ -241,8 +242,11 @@ def test_image_folder_run_resumes_bit_identically_from_its_data_cache(digits_npz
     for index, pixels in enumerate(np.load(digits_npz)["x"]):
         Image.fromarray(pixels).save(folder / f"{index:02d}.png")
     common = ["--dataset", str(folder), "--cache-data", "--deterministic", *TINY]
-    whole = run_cli(*common, "--epochs", "2", "--run-dir", "whole", cwd=tmp_path)
-    first = run_cli(*common, "--epochs", "1", "--run-dir", "split", cwd=tmp_path)
+    whole, first = run_clis(
+        (*common, "--epochs", "2", "--run-dir", "whole"),
+        (*common, "--epochs", "1", "--run-dir", "split"),
+        cwd=tmp_path,
+    )
     assert whole.returncode == 0 and first.returncode == 0, whole.stderr[-2000:]
     assert len(list((tmp_path / "split" / "data_cache").glob("*.index"))) == 1
     second = run_cli("--resume", "split", "--epochs", "2", cwd=tmp_path)
@@ -494,9 +498,10 @@ def free_ports(count: int) -> list[int]:
             sock.close()
 
 
-def test_multiworker_run_is_written_by_the_chief_only(digits_npz, tmp_path):
+def test_multiworker_run_is_written_and_locked_by_the_chief_only(digits_npz, tmp_path):
     """Two loopback workers train one run; each names its own --run-dir, and only the chief's
-    (worker 0) is written: the other worker trains every step and writes nothing."""
+    (worker 0) is written and locked: while they train, `run0/.lock` names the chief's PID; the
+    other worker trains every step and writes nothing, not even a lock."""
     cluster = {"worker": [f"127.0.0.1:{port}" for port in free_ports(2)]}
     env = {k: v for k, v in ENV.items() if "proxy" not in k.lower()}
     env.update(CUDA_VISIBLE_DEVICES="-1", NO_PROXY="127.0.0.1,localhost")
@@ -509,22 +514,29 @@ def test_multiworker_run_is_written_by_the_chief_only(digits_npz, tmp_path):
                 [sys.executable, str(TRAIN_PY), *args, "--run-dir", f"run{index}", *TINY],
                 cwd=tmp_path,
                 env={**env, "TF_CONFIG": json.dumps(task)},
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
+                stdout=(tmp_path / f"out{index}.txt").open("w"),
+                stderr=(tmp_path / f"err{index}.txt").open("w"),
             )
         )
+    holders = set()
+    deadline = time.monotonic() + WAIT_S
     try:
-        outputs = [worker.communicate(timeout=WAIT_S) for worker in workers]
+        while any(worker.poll() is None for worker in workers) and time.monotonic() < deadline:
+            with contextlib.suppress(OSError, ValueError, KeyError):  # not there yet, or gone
+                holders.add(json.loads((tmp_path / "run0" / ".lock").read_text())["pid"])
+            time.sleep(0.05)
     finally:
         for worker in workers:
             if worker.poll() is None:
                 worker.kill()
-                worker.communicate()
-    assert [worker.returncode for worker in workers] == [0, 0], outputs[0][1][-3000:]
+            worker.wait()
+    errors = (tmp_path / "err0.txt").read_text()[-3000:]
+    assert [worker.returncode for worker in workers] == [0, 0], errors
+    assert holders == {workers[0].pid}
     assert training.load_config(tmp_path / "run0").strategy == "multiworker"
     assert training.latest_checkpoint(tmp_path / "run0").step == STEPS_PER_EPOCH  # global batch
     assert (tmp_path / "run0" / "generator.keras").is_file()
+    assert not (tmp_path / "run0" / ".lock").exists()  # released at the end
     assert not (tmp_path / "run1").exists()
 
 
