@@ -67,6 +67,19 @@ NEW_RUN = {
         1,
         "Error: pack > 1 is not defined for a conditional GAN; use pack 1.",
     ),
+    "unknown network option": (
+        "labelled",
+        ["--network-option", "colour=red"],
+        1,
+        "Error: Bad network option for dcgan: Architecture 'dcgan' has no option(s) colour.",
+    ),
+    "maxout of no pieces": (
+        "gaussian",
+        ["--network-option", "discriminator_maxout=0"],
+        1,
+        "Error: Bad network option for mlp: discriminator_maxout must be a positive integer, "
+        "got 0.",
+    ),
     "background name": (
         "labelled",
         ["--background", "notacolour"],

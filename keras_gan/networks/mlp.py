@@ -95,6 +95,8 @@ def build_mlp_discriminator(
     labels = label_input() if num_classes else None
     x = layers.Flatten()(image)
     pieces = discriminator_maxout
+    if not isinstance(pieces, int) or pieces < 1:
+        raise ValueError(f"discriminator_maxout must be a positive integer, got {pieces!r}.")
     for width in discriminator_hidden:
         x = maybe_spectral(layers.Dense(width * pieces, **_init(init_std)), spectral_norm)(x)
         x = Maxout(pieces)(x) if pieces > 1 else layers.LeakyReLU(leaky_slope)(x)

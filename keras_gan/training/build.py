@@ -111,7 +111,7 @@ def build_gan(config: TrainConfig) -> GAN:
             **config.network_options,
             **class_option,
         )
-    except TypeError as error:
+    except (TypeError, ValueError) as error:  # an unknown option, or a value a builder refuses
         raise TrainingError(f"Bad network option for {config.arch}: {error}") from None
     try:
         gan = GAN(
