@@ -4,12 +4,15 @@ quadrants), real files damaged on disk and a real `fit` of a tiny GAN."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import io
 import json
 import logging
 import logging.handlers
 import math
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -226,3 +229,25 @@ def test_a_run_scores_against_the_same_real_images_whether_it_trains_the_classif
         real.append(callback._real_features)
     assert (tmp_path / "own-cache" / "classifiers").is_dir()
     np.testing.assert_array_equal(real[0], real[1])
+
+
+def test_evaluation_lines_start_their_own_line_after_the_progress_bar(good_classifier, quadrants):
+    """Keras's progress bar ends its epoch line after the user's callbacks have run, so the
+    FID line is said at the next epoch's start (or the end of training), never glued to the
+    bar; stdout (the bar) and stderr (the line) read as one stream, as in a terminal."""
+    images = np.load(quadrants)["x"][..., None].astype("float32") / 127.5 - 1.0
+    space = evaluation.domain_classifier(str(quadrants))
+    callback = evaluation.EvaluationCallback(space=space, real_images=images, n=64, verbose=True)
+    console = io.StringIO()
+    with contextlib.redirect_stdout(console), contextlib.redirect_stderr(console):
+        tiny_gans.make_gan().fit(
+            tiny_gans.batches(images[:64]), epochs=2, callbacks=[callback], verbose=1
+        )
+    lines = console.getvalue().splitlines()
+    said = [line for line in lines if re.match(r"Epoch \d+: FID [0-9.]+, KID", line)]
+    assert [line.split(":")[0] for line in said] == ["Epoch 1", "Epoch 2"], lines
+    assert not [line for line in lines if "Epoch" in line[1:] and "FID " in line], lines
+    bars = [i for i, line in enumerate(lines) if "/step - " in line and "- fid: " in line]
+    assert len(bars) == 2 and all(lines.index(said[epoch]) > bars[epoch] for epoch in range(2)), (
+        lines
+    )

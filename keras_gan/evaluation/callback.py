@@ -140,6 +140,7 @@ class EvaluationCallback(keras.callbacks.Callback):
         self._writer: tf.summary.SummaryWriter | None = None
         self._non_finite = False
         self._batches = 0
+        self._pending: list[tuple[int, str]] = []  # (level, line), said by _flush
 
     @property
     def best_path(self) -> Path | None:
@@ -156,6 +157,7 @@ class EvaluationCallback(keras.callbacks.Callback):
             f"Evaluating FID/KID every {self.every} epoch(s) on {self.n} samples in "
             f"{self.space.name} ({len(self._real_features)} real images){carried}"
         )
+        self._flush()
 
     def _prepare(self) -> None:
         """The feature space, the real features and the TensorBoard writer, once."""
@@ -186,6 +188,7 @@ class EvaluationCallback(keras.callbacks.Callback):
                 self.best_fid = min(self.best_fid, float(meta["fid"]))
 
     def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        self._flush()
         self._batches = 0
 
     def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
@@ -236,7 +239,7 @@ class EvaluationCallback(keras.callbacks.Callback):
             return
         reason = self._skip_reason()
         if reason is not None:
-            logger.warning("Epoch %d: not evaluated: %s.", epoch + 1, reason)
+            self._say(f"Epoch {epoch + 1}: not evaluated: {reason}.", logging.WARNING)
             return
         try:
             values = self.evaluate_now()
@@ -275,18 +278,27 @@ class EvaluationCallback(keras.callbacks.Callback):
         it, while training needs no more than before.
         A full disk also gets here, and stops the run at the checkpoint written right after.
         """
-        logger.warning(
-            "Epoch %d: evaluation failed (%s: %s); training goes on.",
-            epoch + 1,
-            type(error).__name__,
-            one_line(error, 300),
-        )
         logger.debug("The failed evaluation's traceback:", exc_info=error)
+        self._say(
+            f"Epoch {epoch + 1}: evaluation failed ({type(error).__name__}: "
+            f"{one_line(error, 300)}); training goes on.",
+            logging.WARNING,
+        )
 
-    def _say(self, message: str) -> None:
-        logger.info(message)
-        if self.verbose:
-            print(message, file=sys.stderr, flush=True)
+    def _say(self, message: str, level: int = logging.INFO) -> None:
+        """Queue one line; `_flush` says it once Keras's progress bar has ended its line.
+
+        Keras runs its `ProgbarLogger` after the user's callbacks, so a line said in
+        `on_epoch_end` would land on the end of the epoch's unfinished progress line.
+        """
+        self._pending.append((level, message))
+
+    def _flush(self) -> None:
+        for level, message in self._pending:
+            logger.log(level, message)
+            if self.verbose and level == logging.INFO:
+                print(message, file=sys.stderr, flush=True)
+        self._pending.clear()
 
     def _save_best(self, epoch: int, values: dict[str, float]) -> None:
         if self.best_path is None:
@@ -299,6 +311,7 @@ class EvaluationCallback(keras.callbacks.Callback):
         )
 
     def on_train_end(self, logs: dict | None = None) -> None:
+        self._flush()
         if self._writer is not None:
             self._writer.close()
             self._writer = None
