@@ -28,6 +28,10 @@ from keras_gan.generation import (
     sampling_generator,
 )
 
+# Registers the project's own layers (Maxout), so that `import keras_gan.gan` is all a new
+# process needs before `keras.saving.load_model` of any GAN this project builds.
+from keras_gan.networks import blocks as _custom_layers  # noqa: F401
+
 __all__ = ["GAN", "default_optimizer", "discriminator_accuracy", "sampling_generator"]
 
 _SEED_STATE_KEY = "noise_seed_state"

@@ -1,10 +1,14 @@
 """Generator/discriminator builders: shapes, the DCGAN recipe, options and the registry."""
 
+import os
+import subprocess
+import sys
+
 import keras
 import numpy as np
 import pytest
 
-from keras_gan import networks
+from keras_gan import GAN, networks
 from keras_gan.networks import registry
 
 
@@ -118,6 +122,30 @@ def test_maxout_is_the_maximum_of_each_group_of_pieces(tmp_path):
     points = np.random.default_rng(0).normal(size=(3, 2)).astype("float32")
     reloaded = keras.saving.load_model(path)
     np.testing.assert_allclose(reloaded(points), discriminator(points), atol=1e-6)
+
+
+def test_a_gan_with_a_maxout_discriminator_reloads_in_a_new_process_after_import_gan(tmp_path):
+    """The documented way to reload (docs/gan.md, Saving): `import keras_gan.gan`, then
+    `keras.saving.load_model`; the 2-D mixtures' default D is made of Maxout layers."""
+    generator, discriminator = networks.build(
+        "mlp", (2,), 2, discriminator_hidden=(4,), discriminator_maxout=5, init_std=0.02
+    )
+    path = tmp_path / "gan.keras"
+    GAN(generator, discriminator, latent_dim=2).save(path)
+    code = (
+        "import sys, keras, keras_gan.gan\n"
+        "gan = keras.saving.load_model(sys.argv[1], safe_mode=True)\n"
+        "print(*[type(layer).__name__ for layer in gan.discriminator.layers])"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(path)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "Maxout" in result.stdout.split()
 
 
 def test_mlp_generator_with_batch_norm_as_pacgan():
