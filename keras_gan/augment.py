@@ -34,7 +34,7 @@ __all__ = [
 POLICY = ("color", "translation", "cutout")  # DiffAugment's policy for its image GANs
 ADA_TARGET = 0.6  # Karras et al. 2020, Sec. 3: target of r_t = E[sign(D(real))]
 ADA_INTERVAL = 4  # D steps between two adjustments of p (ADA: every 4 minibatches)
-ADA_KIMG = 10.0  # thousands of images for p to go from 0 to 1 (ADA: 500; see Augmentation)
+ADA_KIMG = 100.0  # thousands of images for p to go from 0 to 1 (ADA: 500; see Augmentation)
 AUGMENT_NAMES = ("off", "diffaugment", "ada")
 
 
@@ -153,9 +153,11 @@ class Augmentation(keras.layers.Layer):
     sums are all-reduced, so every replica moves `p` alike.
 
     The ADA paper lets p go from 0 to 1 in 500k images (runs of 10-25M images on GPUs). The
-    default `ada_kimg=10` keeps about that share of the runs this project trains on CPUs (a
-    few hundred thousand images): p can rise by 0.1 per thousand images, in steps of 0.026 at
-    batch 64, so it reacts within the few epochs a dataset of thousands of images overfits in.
+    default `ada_kimg=100` lets p rise by 0.01 per thousand images (0.00256 every 4 steps at
+    batch 64). Faster is worse, measured (docs/benchmarks.md): with 10, p reached 0.95 within
+    600 steps on 2,000 Fashion-MNIST images, pushed up while D wins only because G is still
+    bad, and FID after 1,249 steps was 39.5 against 34.5 without augmentation; with 100 it
+    was 35.5, p 0.2 at 600 steps.
 
     Args:
         policy: op groups from `OPS`, a sequence or a comma-separated string.
