@@ -65,3 +65,23 @@ def test_the_2d_mixtures_default_to_pacgans_setup_under_what_the_run_sets():
     assert mine.network_options["generator_batchnorm"] is True
     gaussian = config.TrainConfig(dataset="gaussian").resolved(data.describe("gaussian"))
     assert gaussian.network_options == {} and gaussian.latent_dim == 100
+
+
+def test_runs_started_in_the_same_second_each_claim_their_own_run_directory(tmp_path, monkeypatch):
+    """Eight threads claim a default run directory at once: eight folders, all new and empty."""
+    from concurrent.futures import ThreadPoolExecutor
+    from types import SimpleNamespace
+
+    from keras_gan.training import runs
+    from keras_gan.training.runs import claim_new_run_dir, default_run_dir
+
+    monkeypatch.setattr(runs, "time", SimpleNamespace(strftime=lambda _: "20261202-010203"))
+    first = default_run_dir("mnist", "dcgan", tmp_path)
+    first.mkdir()  # an earlier run of this second already has the plain name
+    with ThreadPoolExecutor(8) as pool:
+        claimed = list(pool.map(lambda _: claim_new_run_dir("mnist", "dcgan", tmp_path), range(8)))
+    assert len(set(claimed)) == 8
+    assert first not in claimed
+    assert all(path.is_dir() and not any(path.iterdir()) for path in claimed)
+    assert first.name == "mnist-dcgan-20261202-010203"
+    assert sorted(path.name for path in claimed) == [f"{first.name}-{n}" for n in range(2, 10)]

@@ -47,7 +47,12 @@ from keras_gan.training.exceptions import (
     TrainingError,
     TrainingInterrupted,
 )
-from keras_gan.training.runs import check_writable, default_run_dir, load_config
+from keras_gan.training.runs import (
+    check_writable,
+    claim_new_run_dir,
+    default_run_dir,
+    load_config,
+)
 from keras_gan.training.stream import data_stream, describe_data, load_data
 
 __all__ = ["resume", "train"]
@@ -208,9 +213,12 @@ def _train(
                 "ask for more epochs (--epochs) to continue it."
             )
     else:
-        run_dir = (
-            Path(config.run_dir) if config.run_dir else default_run_dir(config.dataset, config.arch)
-        )
+        if config.run_dir:
+            run_dir = Path(config.run_dir)
+        elif chief:
+            run_dir = claim_new_run_dir(config.dataset, config.arch)
+        else:
+            run_dir = default_run_dir(config.dataset, config.arch)
         if chief:  # locked before the emptiness check: two processes cannot both start it
             check_writable(run_dir)
             lock.enter_context(RunLock(run_dir, create=True))

@@ -1,4 +1,4 @@
-"""Run directories: the path of a new one, the settings of an existing one, writability.
+"""Run directories: a new one's path (and claiming it), an existing one's settings, writability.
 
 The files of a run directory are `keras_gan.run_dir.RunPaths`; docs/training.md draws them.
 Free of TensorFlow, like `keras_gan.training.config`.
@@ -15,7 +15,7 @@ from keras_gan.run_dir import RunPaths
 from keras_gan.training.config import TrainConfig
 from keras_gan.training.exceptions import TrainingError
 
-__all__ = ["check_writable", "default_run_dir", "load_config"]
+__all__ = ["check_writable", "claim_new_run_dir", "default_run_dir", "load_config"]
 
 
 def load_config(run_dir: str | os.PathLike) -> TrainConfig:
@@ -49,6 +49,26 @@ def default_run_dir(dataset: str, arch: str, root: str | os.PathLike = "runs") -
         number += 1
         candidate = base.with_name(f"{base.name}-{number}")
     return candidate
+
+
+def claim_new_run_dir(dataset: str, arch: str, root: str | os.PathLike = "runs") -> Path:
+    """Create the folder `default_run_dir` names, and return it.
+
+    Creating it is the claim: `mkdir` fails for all but one of several processes started in the
+    same second (a script launching runs side by side), and each of the others moves on to the
+    next suffix instead of finding the first one's run in its folder.
+
+    Raises:
+        TrainingError: when the folder cannot be created (`check_writable`).
+    """
+    while True:
+        candidate = default_run_dir(dataset, arch, root)
+        check_writable(candidate)
+        try:
+            candidate.mkdir(parents=True)
+        except FileExistsError:
+            continue
+        return candidate
 
 
 def check_writable(run_dir: Path) -> None:
