@@ -146,7 +146,8 @@ def train_and_score(
     *,
     score_every: int = 0,
     jit_compile: str = "on",
-) -> Row:
+) -> tuple[Row, keras.Model]:
+    """Train one row, then score its saved generator; returns the row and that generator."""
     run_dir = root / f"{dataset}-pack{pack}"
     config = training.TrainConfig(**run_config(dataset, pack, steps, seed, run_dir, jit_compile))
     callbacks = []
@@ -158,7 +159,7 @@ def train_and_score(
     seconds = time.perf_counter() - started
     generator = training.load_generator(run_dir)
     result = evaluation.evaluate_modes(generator, dataset, seed=seed)
-    return Row(dataset, pack, config.epochs * config.steps_per_epoch, seconds, result)
+    return Row(dataset, pack, config.epochs * config.steps_per_epoch, seconds, result), generator
 
 
 def scatter(dataset: str, points: np.ndarray, result: evaluation.ModeResult, path: Path) -> None:
@@ -245,7 +246,7 @@ def main(argv: list[str] | None = None) -> int:
         for dataset, pack in plan:
             steps = args.stacked_steps if dataset == "stacked_mnist" else args.steps
             print(f"training {dataset} with pack {pack} for {steps:,} steps", flush=True)
-            row = train_and_score(
+            row, generator = train_and_score(
                 dataset,
                 pack,
                 steps,
@@ -256,7 +257,6 @@ def main(argv: list[str] | None = None) -> int:
             )
             rows.append(row)
             print("  " + "  ".join(cells(row)), flush=True)
-            generator = training.load_generator(root / f"{dataset}-pack{pack}")
             path = args.img_dir / f"modes_{dataset}_pack{pack}.png"
             if dataset in MIXTURES:
                 points = evaluation.generate_images(generator, 2500, seed=args.seed)
