@@ -20,7 +20,7 @@ number, and without FID during training (``eval_every`` 0). The 2-D rows compile
 is right.
 
     python benchmarks/modes.py [--steps 30000] [--packs 1,4] [--stacked] [--stacked-steps 20000]
-        [--score-every 10000] [--jit-compile on]
+        [--score-every 10000] [--jit-compile on] [--override '{"d_steps": 5}']
 
 ``--score-every N`` also prints the row's figures every N steps while it trains (the
 generator as it is then), to see whether a row is still improving when it stops.
@@ -94,8 +94,15 @@ def has_packing() -> bool:
 
 
 def run_config(
-    dataset: str, pack: int, steps: int, seed: int, run_dir: Path, jit_compile: str = "on"
+    dataset: str,
+    pack: int,
+    steps: int,
+    seed: int,
+    run_dir: Path,
+    jit_compile: str = "on",
+    override: dict | None = None,
 ) -> dict:
+    """The row's `TrainConfig` fields; `override` (``--override``) replaces any of them."""
     settings = STACKED_SETTINGS if dataset == "stacked_mnist" else MIXTURE_SETTINGS
     per_epoch = min(steps, 1000)
     epochs = max(1, steps // per_epoch)
@@ -116,7 +123,7 @@ def run_config(
         config["pack"] = pack
     if "eval_every" in {field.name for field in dataclasses.fields(training.TrainConfig)}:
         config["eval_every"] = 0  # no FID during training: the rows are scored by their modes
-    return config
+    return {**config, **(override or {})}
 
 
 class ModeProgress(keras.callbacks.Callback):
@@ -146,10 +153,13 @@ def train_and_score(
     *,
     score_every: int = 0,
     jit_compile: str = "on",
+    override: dict | None = None,
 ) -> tuple[Row, keras.Model]:
     """Train one row, then score its saved generator; returns the row and that generator."""
     run_dir = root / f"{dataset}-pack{pack}"
-    config = training.TrainConfig(**run_config(dataset, pack, steps, seed, run_dir, jit_compile))
+    config = training.TrainConfig(
+        **run_config(dataset, pack, steps, seed, run_dir, jit_compile, override)
+    )
     callbacks = []
     if score_every:
         every_epochs = max(1, score_every // config.steps_per_epoch)
@@ -229,6 +239,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--jit-compile", choices=["on", "off", "auto"], default="on", help="XLA for 2-D rows"
     )
+    parser.add_argument(
+        "--override",
+        type=json.loads,
+        default={},
+        help="TrainConfig fields of every row, as JSON (e.g. '{\"d_steps\": 5}')",
+    )
     parser.add_argument("--img-dir", type=Path, default=Path("docs/img"))
     parser.add_argument("--runs-dir", type=Path, default=None, help="keep the runs here")
     parser.add_argument("--json-out", type=Path, default=None)
@@ -254,6 +270,7 @@ def main(argv: list[str] | None = None) -> int:
                 root,
                 score_every=args.score_every,
                 jit_compile=args.jit_compile,
+                override=args.override,
             )
             rows.append(row)
             print("  " + "  ".join(cells(row)), flush=True)
