@@ -142,11 +142,14 @@ class RunLock:
         run_dir: the run directory.
         create: create `run_dir` (and its parents) if missing; the folders created are removed
             again on release if they are still empty. Otherwise `run_dir` must exist.
+        new: with `create`, `run_dir` itself must be made by this lock: `FileExistsError` when
+            it exists already (another process may have made it a moment ago).
     """
 
-    def __init__(self, run_dir: str | os.PathLike, *, create: bool = False):
+    def __init__(self, run_dir: str | os.PathLike, *, create: bool = False, new: bool = False):
         self.run_dir = Path(run_dir)
         self.create = create
+        self.new = new
         self._key: str | None = None
 
     @property
@@ -164,11 +167,15 @@ class RunLock:
 
         Raises:
             RunInUseError: another process or thread holds it.
+            FileExistsError: `new` and `run_dir` existed already.
             OSError: the lock file cannot be created (e.g. a read-only folder).
         """
         if self._key is not None:
             raise RuntimeError(f"This RunLock of {self.run_dir} is already held.")
         created = _make_dirs(self.run_dir) if self.create else []
+        if self.create and self.new and self.run_dir not in created:
+            _remove_empty(created)
+            raise FileExistsError(f"{self.run_dir} exists already.")
         key = os.path.realpath(self.path)
         try:
             with _GUARD:

@@ -68,20 +68,27 @@ def test_the_2d_mixtures_default_to_pacgans_setup_under_what_the_run_sets():
 
 
 def test_runs_started_in_the_same_second_each_claim_their_own_run_directory(tmp_path, monkeypatch):
-    """Eight threads claim a default run directory at once: eight folders, all new and empty."""
+    """Eight threads claim a default run directory at once: eight new folders, each locked by
+    its claimant, and removed again when a run ends before writing anything."""
+    import contextlib
     from concurrent.futures import ThreadPoolExecutor
     from types import SimpleNamespace
 
+    from keras_gan.run_lock import LOCK_NAME
     from keras_gan.training import runs
-    from keras_gan.training.runs import claim_new_run_dir, default_run_dir
 
     monkeypatch.setattr(runs, "time", SimpleNamespace(strftime=lambda _: "20261202-010203"))
-    first = default_run_dir("mnist", "dcgan", tmp_path)
-    first.mkdir()  # an earlier run of this second already has the plain name
+    root = tmp_path / "runs"
+    first = runs.default_run_dir("mnist", "dcgan", root)
+    first.mkdir(parents=True)  # an earlier run of this second already has the plain name
+    stacks = [contextlib.ExitStack() for _ in range(8)]
     with ThreadPoolExecutor(8) as pool:
-        claimed = list(pool.map(lambda _: claim_new_run_dir("mnist", "dcgan", tmp_path), range(8)))
-    assert len(set(claimed)) == 8
-    assert first not in claimed
-    assert all(path.is_dir() and not any(path.iterdir()) for path in claimed)
+        claimed = list(
+            pool.map(lambda stack: runs.claim_new_run_dir(stack, "mnist", "dcgan", root), stacks)
+        )
     assert first.name == "mnist-dcgan-20261202-010203"
     assert sorted(path.name for path in claimed) == [f"{first.name}-{n}" for n in range(2, 10)]
+    assert all([path.name for path in folder.iterdir()] == [LOCK_NAME] for folder in claimed)
+    for stack in stacks:
+        stack.close()
+    assert [path.name for path in root.iterdir()] == [first.name]

@@ -213,15 +213,14 @@ def _train(
                 "ask for more epochs (--epochs) to continue it."
             )
     else:
-        if config.run_dir:
+        if chief and not config.run_dir:
+            run_dir = claim_new_run_dir(lock, config.dataset, config.arch)
+        elif chief:  # locked before the emptiness check: two processes cannot both start it
             run_dir = Path(config.run_dir)
-        elif chief:
-            run_dir = claim_new_run_dir(config.dataset, config.arch)
-        else:
-            run_dir = default_run_dir(config.dataset, config.arch)
-        if chief:  # locked before the emptiness check: two processes cannot both start it
             check_writable(run_dir)
             lock.enter_context(RunLock(run_dir, create=True))
+        else:
+            run_dir = Path(config.run_dir or default_run_dir(config.dataset, config.arch))
         if chief and any(path.name != LOCK_NAME for path in run_dir.iterdir()):
             raise TrainingError(
                 f"{run_dir} already exists and is not empty; resume it or choose another run "

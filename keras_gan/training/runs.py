@@ -6,12 +6,14 @@ Free of TensorFlow, like `keras_gan.training.config`.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import time
 from pathlib import Path
 
 from keras_gan.run_dir import RunPaths
+from keras_gan.run_lock import RunLock
 from keras_gan.training.config import TrainConfig
 from keras_gan.training.exceptions import TrainingError
 
@@ -51,12 +53,15 @@ def default_run_dir(dataset: str, arch: str, root: str | os.PathLike = "runs") -
     return candidate
 
 
-def claim_new_run_dir(dataset: str, arch: str, root: str | os.PathLike = "runs") -> Path:
-    """Create the folder `default_run_dir` names, and return it.
+def claim_new_run_dir(
+    lock: contextlib.ExitStack, dataset: str, arch: str, root: str | os.PathLike = "runs"
+) -> Path:
+    """Create and lock the new run directory `default_run_dir` names; `lock` releases it.
 
-    Creating it is the claim: `mkdir` fails for all but one of several processes started in the
-    same second (a script launching runs side by side), and each of the others moves on to the
-    next suffix instead of finding the first one's run in its folder.
+    Creating the folder is the claim: of several processes started in the same second (a
+    script launching runs side by side) one makes it, and each of the others moves on to the
+    next suffix instead of failing on the first one's lock or finding its run in the folder.
+    The folders made here are removed again if the run ends before writing anything.
 
     Raises:
         TrainingError: when the folder cannot be created (`check_writable`).
@@ -65,7 +70,7 @@ def claim_new_run_dir(dataset: str, arch: str, root: str | os.PathLike = "runs")
         candidate = default_run_dir(dataset, arch, root)
         check_writable(candidate)
         try:
-            candidate.mkdir(parents=True)
+            lock.enter_context(RunLock(candidate, create=True, new=True))
         except FileExistsError:
             continue
         return candidate
