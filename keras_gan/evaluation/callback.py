@@ -169,8 +169,6 @@ class EvaluationCallback(keras.callbacks.Callback):
             )
         real = self.real_images
         if self._real_features is None and real is None:
-            # Before the classifier: training one re-seeds TensorFlow, whose global seed picks
-            # the subset too, so a run's first process would score against other real images.
             real, _, _ = reference_images(self.dataset, self.n, seed=self.seed, **options)
         if self.space is None:
             self.space = domain_classifier(self.dataset, verbose=self.verbose, **options)

@@ -132,7 +132,8 @@ def reference_images(
 
     They come from the `test` split (a seeded random subset when it holds more than `n`), or,
     for sources without one, from the training images held out of the classifier's training
-    (every 10th).
+    (every 10th), in an order shuffled by `seed`. The subset and order depend on `seed` alone,
+    not on TensorFlow's global seed.
 
     Args:
         dataset: a name or path for `keras_gan.data.load`.
@@ -149,24 +150,43 @@ def reference_images(
         for unlabelled data), and where they come from.
     """
     splits = _splits(_Source(dataset, data_dir, image_size, channels, background))
-    batches = _labelled(splits, "test", 1024, True, seed)
-    images, labels, count = [], [], 0
-    for batch in batches:
-        image_batch = batch[0] if splits.labelled else batch
-        images.append(image_batch.numpy())
+    rng = np.random.default_rng(seed)
+    chosen = _subset(splits.test_count, n, rng)
+    images, labels, offset = [], [], 0
+    for batch in _labelled(splits, "test", 1024, False, None):
+        image_batch = (batch[0] if splits.labelled else batch).numpy()
+        keep = np.ones(len(image_batch), bool)
+        if chosen is not None:
+            keep[:] = False
+            part = chosen[offset : offset + len(image_batch)]
+            keep[: len(part)] = part
+        offset += len(image_batch)
+        images.append(image_batch[keep])
         if splits.labelled:
-            labels.append(batch[1].numpy())
-        count += len(images[-1])
-        if count >= n:
+            labels.append(batch[1].numpy()[keep])
+        if chosen is None and offset >= n:
             break
-    if not images:
+    if not images or not sum(map(len, images)):
         raise EvaluationError(f"No real images found for {splits.test_description}.")
-    images_array = np.concatenate(images)[:n]
+    order = rng.permutation(min(n, sum(map(len, images))))
+    images_array = np.concatenate(images)[:n][order]
     return (
         images_array,
-        np.concatenate(labels)[:n] if labels else None,
+        np.concatenate(labels)[:n][order] if labels else None,
         f"{splits.test_description}: {len(images_array):,} images",
     )
+
+
+def _subset(count: int, n: int, rng: np.random.Generator) -> np.ndarray | None:
+    """Which of `count` images to keep: a mask of `n` drawn by NumPy, so that the subset (and its
+    shuffled order) does not depend on TensorFlow's global seed, which a run sets and
+    `evaluate.py` does not; `None` (all, or the first `n` when their number is unknown) when
+    there are no more than `n`."""
+    if not count or count <= n:
+        return None
+    mask = np.zeros(count, bool)
+    mask[rng.choice(count, n, replace=False)] = True
+    return mask
 
 
 def matching_data_options(
