@@ -144,9 +144,14 @@ class RunLock:
             again on release if they are still empty. Otherwise `run_dir` must exist.
         new: with `create`, `run_dir` itself must be made by this lock: `FileExistsError` when
             it exists already (another process may have made it a moment ago).
+
+    Raises:
+        ValueError: `new` without `create`.
     """
 
     def __init__(self, run_dir: str | os.PathLike, *, create: bool = False, new: bool = False):
+        if new and not create:
+            raise ValueError("RunLock(new=True) claims a folder by making it: pass create=True.")
         self.run_dir = Path(run_dir)
         self.create = create
         self.new = new

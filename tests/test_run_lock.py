@@ -191,6 +191,14 @@ def test_the_lock_is_reentrant_in_its_thread_only(tmp_path):
     assert not (tmp_path / "runs").exists()  # the folders it created were left empty: removed
 
 
+def test_claiming_a_new_folder_needs_create(tmp_path):
+    """`new` means "this lock made the folder": without `create` it would mean nothing."""
+    with pytest.raises(ValueError, match="create=True"):
+        RunLock(tmp_path / "run", new=True)
+    with RunLock(tmp_path / "run", create=True, new=True), pytest.raises(FileExistsError):
+        RunLock(tmp_path / "run", create=True, new=True).acquire()
+
+
 def test_where_flock_is_unsupported_one_warning_and_no_lock(tmp_path, caplog, monkeypatch):
     """A network file system that cannot lock answers ENOLCK (simulated: none to hand)."""
 
