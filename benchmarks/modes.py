@@ -127,7 +127,10 @@ def run_config(
 
 
 class ModeProgress(keras.callbacks.Callback):
-    """Prints the generator's mode figures every `every_epochs` epochs while the row trains."""
+    """Prints the generator's mode figures every `every_epochs` epochs while the row trains.
+
+    It scores `GAN.sampling_generator`, what the run saves: the weight average when the row
+    keeps one (`ema_momentum`)."""
 
     def __init__(self, dataset: str, pack: int, every_epochs: int, steps_per_epoch: int, seed: int):
         super().__init__()
@@ -138,7 +141,9 @@ class ModeProgress(keras.callbacks.Callback):
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         if (epoch + 1) % self.every_epochs:
             return
-        result = evaluation.evaluate_modes(self.model.generator, self.dataset, seed=self.seed)
+        result = evaluation.evaluate_modes(
+            self.model.sampling_generator, self.dataset, seed=self.seed
+        )
         seconds = time.perf_counter() - self.started
         row = Row(self.dataset, self.pack, (epoch + 1) * self.steps_per_epoch, seconds, result)
         print("  at " + "  ".join(cells(row)[:-1]), flush=True)
