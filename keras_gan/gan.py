@@ -18,7 +18,7 @@ from keras import ops
 from keras_gan import augment as augment_module
 from keras_gan import latent, packing, replicas
 from keras_gan import losses as losses_module
-from keras_gan.ema import averaged_copy, update_average
+from keras_gan.ema import averaged_copy, update_average, warmed_up_momentum
 from keras_gan.gan_compile import TwoPlayerCompile, default_optimizer
 from keras_gan.gan_metrics import GanMetrics, discriminator_accuracy, gradient_norm
 from keras_gan.generation import (
@@ -54,7 +54,8 @@ class GAN(TwoPlayerCompile, GanMetrics, keras.Model):
             the data's class balance.
         ema_momentum: keep `generator_ema`, an exponential moving average of the generator's
             variables, `avg = m * avg + (1 - m) * w` after every generator update (Yazici et
-            al. 2019; see `keras_gan.ema`), and sample from it (`sampling_generator`).
+            al. 2019; see `keras_gan.ema`), with m warmed up as `min(m, (1 + t) / (10 + t))`
+            after t updates, and sample from it (`sampling_generator`).
             `None`: no average.
         augment: augment D's inputs, real and fake, in both phases (`keras_gan.augment`):
             `None`/"off", "diffaugment" (Zhao et al. 2020: each op always), "ada" (Karras et
@@ -334,8 +335,10 @@ class GAN(TwoPlayerCompile, GanMetrics, keras.Model):
         return replicas.step_logs(self.metrics)
 
     def update_generator_average(self) -> None:
-        """Move `generator_ema` towards `generator` by `ema_momentum` (`ema.update_average`)."""
-        update_average(self.generator_ema, self.generator, self.ema_momentum)
+        """Move `generator_ema` towards `generator` by `ema_momentum`, warmed up over the
+        generator's first updates (`ema.warmed_up_momentum`, `ema.update_average`)."""
+        momentum = warmed_up_momentum(self.ema_momentum, self.g_optimizer.iterations)
+        update_average(self.generator_ema, self.generator, momentum)
 
     def test_step(self, data: Any) -> dict[str, Any]:
         """Both players' losses and D's outputs on held-out data (packed, not augmented),

@@ -353,18 +353,21 @@ def all_values(model: keras.Model) -> list[np.ndarray]:
 
 
 def test_generator_average_is_the_exponential_moving_average_of_every_variable():
-    gan = ema_gan(momentum=0.9)
+    """avg = m avg + (1 - m) w with m = min(0.2, (1 + t) / (10 + t)) after update t."""
+    gan = ema_gan(momentum=0.2)
     initial = all_values(gan.generator)
     for a, b in zip(all_values(gan.generator_ema), initial, strict=True):
         np.testing.assert_array_equal(a, b)  # the average starts at the initial weights
     gan.fit(images(8), batch_size=8, epochs=1, verbose=0)
     first = all_values(gan.generator)
-    expected = [0.9 * w0 + 0.1 * w1 for w0, w1 in zip(initial, first, strict=True)]
+    m = 2 / 11  # warming up: below 0.2
+    expected = [m * w0 + (1 - m) * w1 for w0, w1 in zip(initial, first, strict=True)]
     for average, want in zip(all_values(gan.generator_ema), expected, strict=True):
         np.testing.assert_allclose(average, want, rtol=1e-5, atol=1e-7)
     gan.fit(images(8, seed=1), batch_size=8, epochs=1, verbose=0)
     second = all_values(gan.generator)
-    expected = [0.9 * e + 0.1 * w2 for e, w2 in zip(expected, second, strict=True)]
+    m = 0.2  # 3 / 12 = 0.25 is past the momentum
+    expected = [m * e + (1 - m) * w2 for e, w2 in zip(expected, second, strict=True)]
     for average, want in zip(all_values(gan.generator_ema), expected, strict=True):
         np.testing.assert_allclose(average, want, rtol=1e-5, atol=1e-7)
     # BatchNorm moving statistics (non-trainable) are averaged too, and the copy never trains.
