@@ -9,9 +9,10 @@ MNIST images): modes covered, high-quality share (2-D), KL of the mode histogram
 Settings (Lin et al. 2018, and their code github.com/fjxmlzn/PacGAN): 2-D: the defaults of
 `train.py --dataset ring8` (``DATASET_DEFAULTS``): G an MLP of 4 hidden ReLU layers of 400
 with batch norm, D 3 maxout layers of 200 units with 5 pieces, kernels from N(0, 0.02), z 2-D
-Gaussian, Adam 1e-4 with beta_1 0.8, batch 100 (PacGAN
-trains 400 epochs of 100,000 points: 400,000 steps). With packing m the batch is m times
-larger, as in PacGAN, whose batch counts D's packed examples. Stacked MNIST: the project's
+Gaussian, Adam 1e-4 with beta_1 0.8, batch 100 (PacGAN trains 400 epochs of 100,000 points:
+400,000 steps); grid25 adds its own 5 D steps per G step and a weight average of momentum
+0.999 (``--override`` replaces them). With packing m the batch is m times larger, as in
+PacGAN, whose batch counts D's packed examples. Stacked MNIST: the project's
 DCGAN, Adam 2e-4 with beta_1 0.5, batch 64, z 100, no weight average (PacGAN: 50 epochs of
 128,000). Both run 25 steps per compiled call (``steps_per_execution``), which changes no
 number, and without FID during training (``eval_every`` 0). The 2-D rows compile with XLA

@@ -61,6 +61,8 @@ def test_the_2d_mixtures_default_to_pacgans_setup_under_what_the_run_sets():
         dataset="grid25", latent_dim=8, network_options={"discriminator_maxout": 1}
     ).resolved(data.describe("grid25"))
     assert mine.latent_dim == 8 and mine.batch_size == 100
+    assert (mine.epochs, mine.d_steps, mine.ema_momentum) == (30, 5, 0.999)  # grid25 only
+    assert (ring.epochs, ring.d_steps) == (20, 1)
     assert mine.network_options["discriminator_maxout"] == 1
     assert mine.network_options["generator_batchnorm"] is True
     gaussian = config.TrainConfig(dataset="gaussian").resolved(data.describe("gaussian"))
