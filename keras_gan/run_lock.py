@@ -178,7 +178,7 @@ class RunLock:
         if self._key is not None:
             raise RuntimeError(f"This RunLock of {self.run_dir} is already held.")
         created = _make_dirs(self.run_dir) if self.create else []
-        if self.create and self.new and self.run_dir not in created:
+        if self.new and self.run_dir not in created:
             _remove_empty(created)
             raise FileExistsError(f"{self.run_dir} exists already.")
         key = os.path.realpath(self.path)
