@@ -166,9 +166,10 @@ def reference_images(
             labels.append(batch[1].numpy()[keep])
         if chosen is None and offset >= n:
             break
-    if not images or not sum(map(len, images)):
+    found = sum(map(len, images))
+    if not found:
         raise EvaluationError(f"No real images found for {splits.test_description}.")
-    order = rng.permutation(min(n, sum(map(len, images))))
+    order = rng.permutation(min(n, found))
     images_array = np.concatenate(images)[:n][order]
     return (
         images_array,
