@@ -193,7 +193,6 @@ def scatter(dataset: str, points: np.ndarray, result: evaluation.ModeResult, pat
     hq = 100 * (result.high_quality or 0.0)
     axes.set_title(f"{path.stem}: {result.modes_covered}/{result.num_modes} modes, {hq:.1f}% HQ")
     figure.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path, dpi=80)
 
 
@@ -262,6 +261,7 @@ def main(argv: list[str] | None = None) -> int:
     plan = [(d.strip(), p) for d in args.datasets.split(",") if d.strip() for p in packs]
     if args.stacked:
         plan += [("stacked_mnist", p) for p in packs]
+    args.img_dir.mkdir(parents=True, exist_ok=True)
     rows: list[Row] = []
     with tempfile.TemporaryDirectory(prefix="modes-") as scratch:
         root = args.runs_dir or Path(scratch)
