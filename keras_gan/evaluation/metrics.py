@@ -224,7 +224,12 @@ def class_distribution(
 
 @dataclass(frozen=True)
 class ModeCoverage:
-    """Which classes a generator produces, as judged by a classifier."""
+    """Which classes a generator produces, as judged by a classifier.
+
+    `num_classes` counts the classes the real data shows (a real share above 0): a class the
+    classifier never reads in the real images is not there to cover, so it is neither covered
+    nor counted, though it keeps its place in `histogram`.
+    """
 
     histogram: tuple[int, ...]
     reference: tuple[float, ...]
@@ -244,8 +249,9 @@ def mode_coverage(
 ) -> ModeCoverage:
     """Class histogram of generated samples, classes covered and `KL(generated || real)`.
 
-    A class is covered when its generated share is at least `min_share` times its real share.
-    The real distribution is smoothed by 1e-6 so that the KL stays finite.
+    A class is covered when its generated share is at least `min_share` times its real share;
+    classes with no real share are left out of the count (`ModeCoverage`). The real
+    distribution is smoothed by 1e-6 so that the KL stays finite.
 
     Args:
         probabilities_or_labels: the classifier's `(n, K)` probabilities (or predicted labels)
@@ -275,7 +281,8 @@ def mode_coverage(
     if total == 0:
         raise EvaluationError("Mode coverage needs at least one generated sample.")
     generated = histogram / total
-    covered = generated >= min_share * real
+    present_in_real = real > 0
+    covered = present_in_real & (generated >= min_share * real)
     smoothed = (real + _KL_SMOOTHING) / (1.0 + num_classes * _KL_SMOOTHING)
     present = generated > 0
     kl = float(np.sum(generated[present] * np.log(generated[present] / smoothed[present])))
@@ -284,7 +291,7 @@ def mode_coverage(
         reference=tuple(float(share) for share in real),
         covered=tuple(bool(flag) for flag in covered),
         classes_covered=int(covered.sum()),
-        num_classes=int(num_classes),
+        num_classes=int(present_in_real.sum()),
         class_kl=max(kl, 0.0),
         min_share=float(min_share),
     )
