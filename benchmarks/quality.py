@@ -32,6 +32,7 @@ from PIL import Image
 from quality_data import DATASETS, Dataset, real_images, resolve_dataset
 from quality_references import build_reference
 
+import keras_gan
 from keras_gan import data, evaluation, latent, training
 from keras_gan.gan import sampling_generator
 
@@ -53,6 +54,7 @@ OLD_DEFAULT = {
     "d_steps": 1,
     "ema_momentum": 0.99,
     "augment": "off",
+    "network_options": {"base_filters": 64},  # the builder's width at every image size
 }
 CONFIG_FIELDS = {
     "old-default": OLD_DEFAULT,
@@ -428,6 +430,9 @@ def main(argv: list[str] | None = None) -> int:
         f"TensorFlow {tf.__version__}, Keras {keras.__version__}",
         flush=True,
     )
+    # An editable install imports the library of the checkout it points at, not this one's
+    # (a `git archive` copy needs PYTHONPATH=<copy>): say which one trains.
+    print(f"keras_gan: {Path(keras_gan.__file__).parent}", flush=True)
     rows, spaces = [], {}
     for dataset_name in args.dataset_names:
         dataset = resolve_dataset(dataset_name, args)

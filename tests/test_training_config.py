@@ -1,5 +1,7 @@
 """keras_gan.training.config: the names it offers match the registries, without TensorFlow."""
 
+import dataclasses
+import json
 import subprocess
 import sys
 
@@ -94,3 +96,54 @@ def test_runs_started_in_the_same_second_each_claim_their_own_run_directory(tmp_
     for stack in stacks:
         stack.close()
     assert [path.name for path in root.iterdir()] == [first.name]
+
+
+@pytest.mark.parametrize(
+    ("image_shape", "base_filters", "widest"),
+    [
+        ((28, 28, 1), 64, 128),
+        ((32, 32, 3), 32, 128),
+        ((64, 64, 3), 16, 128),
+        ((128, 128, 3), 16, 256),
+    ],
+)
+def test_the_dcgans_default_width_keeps_gs_widest_layer_at_128_channels(
+    image_shape, base_filters, widest
+):
+    """G's first layer has 128 channels at every size (the 28x28 net the defaults were tuned
+    on), so a 64x64 step costs about a 28x28 one; 128x128 stops at base_filters 16."""
+    from keras_gan import training
+
+    resolved = config.TrainConfig("mine", image_shape=image_shape).resolved()
+    assert resolved.network_options == {"base_filters": base_filters}
+    assert config.default_dcgan_width(image_shape) == base_filters
+    if image_shape[0] <= 64:
+        gan = training.build_gan(dataclasses.replace(resolved, latent_dim=8))
+        dense = next(layer for layer in gan.generator.layers if type(layer).__name__ == "Reshape")
+        assert dense.output.shape[-1] == widest
+        assert gan.generator.output.shape[1:] == image_shape
+
+
+def test_a_width_the_run_sets_wins_and_other_architectures_keep_their_own():
+    shape = (64, 64, 3)
+    mine = config.TrainConfig("mine", image_shape=shape, network_options={"base_filters": 64})
+    assert mine.resolved().network_options == {"base_filters": 64}
+    for arch in ("resnet", "mlp"):
+        assert (
+            config.TrainConfig("mine", arch=arch, image_shape=shape).resolved().network_options
+            == {}
+        )
+    assert config.TrainConfig("mine").resolved().network_options == {}  # shape not known yet
+    assert config.default_dcgan_width((30, 30, 1)) is None  # the build says why
+
+
+def test_a_dcgan_config_file_written_before_the_width_rule_loads_as_the_builders_64(tmp_path):
+    resolved = config.TrainConfig("mine", image_shape=(64, 64, 3), seed=0).resolved()
+    resolved.save(tmp_path / "config.json")
+    assert config.TrainConfig.load(tmp_path / "config.json").network_options["base_filters"] == 16
+    values = json.loads((tmp_path / "config.json").read_text())
+    values["network_options"] = {"extra_layers": 1}  # what such a file held
+    (tmp_path / "config.json").write_text(json.dumps(values))
+    loaded = config.TrainConfig.load(tmp_path / "config.json")
+    assert loaded.network_options == {"base_filters": 64, "extra_layers": 1}
+    assert loaded.resolved().network_options == {"base_filters": 64, "extra_layers": 1}

@@ -33,12 +33,15 @@ from keras_gan.training.defaults import (
     AUGMENT_AUTO_THRESHOLD,
     AUGMENT_CHOICES,
     DATASET_DEFAULTS,
+    DCGAN_MIN_BASE_FILTERS,
+    DCGAN_WIDEST_FILTERS,
     DEFAULT_LOSS,
     EVAL_N,
     EVALUATIONS_PER_RUN,
     GRADIENT_PENALTY_LOSSES,
     JIT_COMPILE_CHOICES,
     LEGACY_AUGMENT,
+    LEGACY_DCGAN_BASE_FILTERS,
     LEGACY_PRECISION,
     LOSS_ALIASES,
     LOSS_DEFAULTS,
@@ -81,6 +84,7 @@ __all__ = [
     "TrainConfig",
     "architectures",
     "canonical_loss",
+    "default_dcgan_width",
 ]
 
 _DEFAULTED = tuple(ARCHITECTURE_DEFAULTS["dcgan"])
@@ -99,6 +103,22 @@ _POSITIVE_INTS = (
     "log_every",
     "steps_per_execution",
 )
+
+
+def default_dcgan_width(image_shape: tuple[int, ...] | None) -> int | None:
+    """The DCGAN `base_filters` of a run that sets none: G's widest layer (at the start size)
+    gets `DCGAN_WIDEST_FILTERS` channels, so a step costs about the same at every image size
+    (64 at 28x28, 32 at 32x32, 16 at 64x64; at least `DCGAN_MIN_BASE_FILTERS`). `None` when
+    the shape is unknown or no DCGAN can build it (the build says why)."""
+    if image_shape is None or len(image_shape) != 3:
+        return None
+    from keras_gan.networks import dcgan_start_size  # Keras: only when a shape is known
+
+    try:
+        _, doublings = dcgan_start_size(image_shape[0])
+    except ValueError:
+        return None
+    return max(DCGAN_MIN_BASE_FILTERS, DCGAN_WIDEST_FILTERS >> (doublings - 1))
 
 
 @dataclasses.dataclass
@@ -288,6 +308,10 @@ class TrainConfig:
                     f"{self.dataset} {what}, so no domain classifier can score it during "
                     "training; use eval_every 0 (--eval-every 0)."
                 )
+        if arch == "dcgan" and "base_filters" not in options:
+            width = default_dcgan_width(image_shape)
+            if width is not None:
+                options["base_filters"] = width
         return dataclasses.replace(
             self,
             augment=resolved_augment(self.augment, info),
@@ -338,7 +362,8 @@ class TrainConfig:
         """Read settings written by `save`.
 
         A file without `precision` (written before the setting existed) is a float32 run;
-        one without `augment` or `pack` has no augmentation and no packing.
+        one without `augment` or `pack` has no augmentation and no packing; a DCGAN without
+        `base_filters` has the builder's 64 (`default_dcgan_width` came later).
 
         Raises:
             TrainingError: when the file cannot be read or holds bad settings.
@@ -352,6 +377,9 @@ class TrainConfig:
         values.setdefault("precision", LEGACY_PRECISION)
         values.setdefault("augment", LEGACY_AUGMENT)
         values.setdefault("pack", 1)
+        options = values.get("network_options")
+        if values.get("arch") == "dcgan" and isinstance(options, dict):
+            values["network_options"] = {"base_filters": LEGACY_DCGAN_BASE_FILTERS, **options}
         try:
             return cls.from_dict(values)
         except TypeError as error:  # e.g. a setting of the wrong JSON type
