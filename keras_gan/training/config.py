@@ -362,8 +362,9 @@ class TrainConfig:
         """Read settings written by `save`.
 
         A file without `precision` (written before the setting existed) is a float32 run;
-        one without `augment` or `pack` has no augmentation and no packing; a DCGAN without
-        `base_filters` has the builder's 64 (`default_dcgan_width` came later).
+        one without `augment` or `pack` has no augmentation and no packing; a DCGAN with an
+        image shape but no `base_filters` has the builder's 64 (`default_dcgan_width` came
+        later).
 
         Raises:
             TrainingError: when the file cannot be read or holds bad settings.
@@ -378,7 +379,8 @@ class TrainConfig:
         values.setdefault("augment", LEGACY_AUGMENT)
         values.setdefault("pack", 1)
         options = values.get("network_options")
-        if values.get("arch") == "dcgan" and isinstance(options, dict):
+        sized = values.get("image_shape") is not None  # a run's: the width rule saw the shape
+        if values.get("arch") == "dcgan" and sized and isinstance(options, dict):
             values["network_options"] = {"base_filters": LEGACY_DCGAN_BASE_FILTERS, **options}
         try:
             return cls.from_dict(values)
