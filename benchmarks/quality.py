@@ -29,7 +29,7 @@ from pathlib import Path
 import keras
 import tensorflow as tf
 from PIL import Image
-from quality_data import DATASETS, Dataset, real_images, resolve_dataset
+from quality_data import DATASETS, Dataset, real_images, resolve_dataset, training_images
 from quality_references import build_reference
 
 import keras_gan
@@ -39,6 +39,8 @@ from keras_gan.gan import sampling_generator
 PROJECT_CONFIGS = ("old-default", "dcgan-ada", "dcgan-diffaugment", "resnet", "resnet-ada")
 CONFIGS = (*PROJECT_CONFIGS, "new-default")
 REFERENCE_CONFIGS = ("tutorial", "paper")  # Keras reference GANs, fashion only
+# Not trained: the training images themselves scored as samples (a G that memorised them).
+TRAINING_SET = "training-set"
 GRID_SAMPLES = 64
 # The project default before issue 13 (commit b59f185 and after), pinned so that the row keeps
 # meaning the same thing when the defaults change: DCGAN, non-saturating loss, no augmentation.
@@ -186,6 +188,8 @@ def configurations(
     """`Config`s by name for one dataset (the Keras references only on full Fashion-MNIST)."""
     found = {}
     for name in names:
+        if name == TRAINING_SET:
+            continue
         if name in REFERENCE_CONFIGS:
             if dataset.name != "fashion":
                 continue
@@ -296,6 +300,29 @@ def intermediate_score(space, real, seed, model, steps, seconds) -> None:
     )
 
 
+def score_training_set(dataset, space, real, real_source, args) -> Row:
+    """The ``training-set`` row: ``--eval-n`` training images drawn with replacement, scored
+    like samples. No generator can beat a perfect copy of its data by much, so this is the
+    floor of the dataset's FID (for mnist and emoji, scored against their own training images,
+    it is the sampling noise alone)."""
+    images = training_images(dataset, args.eval_n, args.seed)
+    result = evaluation.evaluate(images, space=space, real_images=real, seed=args.seed)
+    result.real_source = real_source
+    row = Row(
+        dataset.name,
+        TRAINING_SET,
+        "the training images, drawn with replacement",
+        "-",
+        0,
+        0,
+        0,
+        0.0,
+        result,
+    )
+    print(" ".join(f"{h}: {c}," for h, c in zip(HEADERS, _cells(row), strict=True)), flush=True)
+    return row
+
+
 def save_grid(generator: keras.Model, path: Path, seed: int) -> None:
     images = evaluation.generate_images(generator, GRID_SAMPLES, seed=seed)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -377,7 +404,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--eval-n", type=int, default=10_000, help="samples to evaluate")
     parser.add_argument("--datasets", default=",".join(DATASETS), help=", ".join(DATASETS))
     parser.add_argument(
-        "--configs", default=",".join(CONFIGS), help=", ".join((*CONFIGS, *REFERENCE_CONFIGS))
+        "--configs",
+        default=",".join(CONFIGS),
+        help=", ".join((*CONFIGS, *REFERENCE_CONFIGS, TRAINING_SET)),
     )
     parser.add_argument("--emoji", type=Path, default=None, help="emoji folder (else `emoji`)")
     parser.add_argument("--seed", type=int, default=0)
@@ -412,7 +441,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args.dataset_names = [n.strip() for n in args.datasets.split(",") if n.strip()]
     args.config_names = [n.strip() for n in args.configs.split(",") if n.strip()]
     bad = [n for n in args.dataset_names if n not in DATASETS] + [
-        n for n in args.config_names if n not in (*CONFIGS, *REFERENCE_CONFIGS)
+        n for n in args.config_names if n not in (*CONFIGS, *REFERENCE_CONFIGS, TRAINING_SET)
     ]
     if bad or not args.dataset_names or not args.config_names:
         parser.error(f"unknown dataset/config {', '.join(bad) or '(none given)'}")
@@ -441,6 +470,8 @@ def main(argv: list[str] | None = None) -> int:
         space = evaluation.domain_classifier(dataset.space, verbose=True)
         real, real_source = real_images(dataset, args.eval_n, args.seed)
         spaces[dataset.name] = f"{real_source}; {space.description}"
+        if TRAINING_SET in args.config_names:
+            rows.append(score_training_set(dataset, space, real, real_source, args))
         for name, config in configurations(
             dataset, args.config_names, args.seed, args.override, args.augment_options
         ).items():

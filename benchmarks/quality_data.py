@@ -84,3 +84,12 @@ def real_images(dataset: Dataset, n: int, seed: int) -> tuple[np.ndarray, str]:
     if total > n:
         images = images[np.sort(np.random.default_rng(seed).choice(total, n, replace=False))]
     return images, f"{dataset.source} [train, {len(images):,} of all {total:,}: no test split]"
+
+
+def training_images(dataset: Dataset, n: int, seed: int) -> np.ndarray:
+    """``n`` of the images a row trains on, drawn with replacement: the samples of a generator
+    that memorised its training set, whose score is the floor that set allows (``training-set``
+    in `quality.py`)."""
+    batches = data.load(dataset.source, batch_size=4096, shuffle=False, drop_remainder=False)
+    images = np.concatenate(list(batches.as_numpy_iterator()))
+    return images[np.random.default_rng(seed + 1).choice(len(images), n, replace=True)]
