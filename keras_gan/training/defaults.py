@@ -97,8 +97,8 @@ ARCHITECTURE_DEFAULTS: dict[str, dict[str, Any]] = {
 # below DCGAN_MIN_BASE_FILTERS). Measured at equal wall time on a CPU (docs/benchmarks.md, "The
 # DCGAN's width"): at 64x64 the builder's own 64 (512 channels at 4x4) trains 8-9x fewer images
 # a second, and 10 minutes on the colour emoji at width 16 scored FID 6.05 against its 63.87; at
-# 28x28 width 32 scored 11.69 on Fashion-MNIST against 18.06 at 64 and 17.30 at 16. Files of
-# runs written before this rule hold no width and load as the builder's 64.
+# 28x28 width 32 scored 13.71 on Fashion-MNIST against 22.89 at 64 in one run (width 16: 17.30,
+# a separate row). Files of runs written before this rule hold no width and load as 64.
 DCGAN_WIDEST_FILTERS = 64
 DCGAN_MIN_BASE_FILTERS = 16
 LEGACY_DCGAN_BASE_FILTERS = 64
