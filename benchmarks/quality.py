@@ -319,7 +319,7 @@ def score_training_set(dataset, space, real, real_source, args) -> Row:
         0.0,
         result,
     )
-    print(" ".join(f"{h}: {c}," for h, c in zip(HEADERS, _cells(row), strict=True)), flush=True)
+    print(row_line(row), flush=True)
     return row
 
 
@@ -341,6 +341,11 @@ def _cells(row: Row) -> list[str]:
         f"{result.classes_covered}/{result.num_classes}",
         f"{result.class_kl:.3f}",
     ]
+
+
+def row_line(row: Row) -> str:
+    """One row as the line printed when it is scored."""
+    return " ".join(f"{h}: {c}," for h, c in zip(HEADERS, _cells(row), strict=True))
 
 
 HEADERS = ["dataset", "config", "images seen", "images/s", "FID", "KID", "covered", "class KL"]
@@ -512,10 +517,7 @@ def main(argv: list[str] | None = None) -> int:
                     result,
                 )
                 rows.append(row)
-                print(
-                    " ".join(f"{h}: {c}," for h, c in zip(HEADERS, _cells(row), strict=True)),
-                    flush=True,
-                )
+                print(row_line(row), flush=True)
     if not rows:
         print("Error: no dataset could be loaded.", file=sys.stderr)
         return 1

@@ -78,8 +78,7 @@ def real_images(dataset: Dataset, n: int, seed: int) -> tuple[np.ndarray, str]:
     if dataset.reference == "test":
         images, _, described = evaluation.reference_images(dataset.space, n, seed=seed)
         return images, described
-    batches = data.load(dataset.source, batch_size=1024, shuffle=False, drop_remainder=False)
-    images = np.concatenate(list(batches.as_numpy_iterator()))
+    images = all_training_images(dataset)
     total = len(images)
     if total > n:
         images = images[np.sort(np.random.default_rng(seed).choice(total, n, replace=False))]
@@ -90,6 +89,11 @@ def training_images(dataset: Dataset, n: int, seed: int) -> np.ndarray:
     """``n`` of the images a row trains on, drawn with replacement: the samples of a generator
     that memorised its training set, whose score is the floor that set allows (``training-set``
     in `quality.py`)."""
-    batches = data.load(dataset.source, batch_size=4096, shuffle=False, drop_remainder=False)
-    images = np.concatenate(list(batches.as_numpy_iterator()))
+    images = all_training_images(dataset)
     return images[np.random.default_rng(seed + 1).choice(len(images), n, replace=True)]
+
+
+def all_training_images(dataset: Dataset) -> np.ndarray:
+    """Every image a row trains on, in file order."""
+    batches = data.load(dataset.source, batch_size=1024, shuffle=False, drop_remainder=False)
+    return np.concatenate(list(batches.as_numpy_iterator()))

@@ -107,8 +107,8 @@ _POSITIVE_INTS = (
 
 def default_dcgan_width(image_shape: tuple[int, ...] | None) -> int | None:
     """The DCGAN `base_filters` of a run that sets none: G's widest layer (at the start size)
-    gets `DCGAN_WIDEST_FILTERS` channels, so a step costs about the same at every image size
-    (32 at 28x28, 16 at 32x32 and larger: at least `DCGAN_MIN_BASE_FILTERS`). `None` when
+    gets `DCGAN_WIDEST_FILTERS` channels (32 at 28x28, 16 at 32x32), but never below
+    `DCGAN_MIN_BASE_FILTERS` (16 at 64x64 and larger, where G starts wider). `None` when
     the shape is unknown or no DCGAN can build it (the build says why)."""
     if image_shape is None or len(image_shape) != 3:
         return None
