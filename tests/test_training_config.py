@@ -99,29 +99,52 @@ def test_runs_started_in_the_same_second_each_claim_their_own_run_directory(tmp_
 
 
 @pytest.mark.parametrize(
-    ("image_shape", "base_filters", "widest"),
+    ("precision", "image_shape", "base_filters", "widest"),
     [
-        ((28, 28, 1), 32, 64),
-        ((32, 32, 3), 16, 64),
-        ((64, 64, 3), 16, 128),
-        ((128, 128, 3), 16, 256),
+        ("float32", (28, 28, 1), 32, 64),
+        ("float32", (32, 32, 3), 16, 64),
+        ("float32", (64, 64, 3), 16, 128),
+        ("float32", (128, 128, 3), 16, 256),
+        ("mixed_bfloat16", (28, 28, 1), 64, 128),
+        ("mixed_bfloat16", (32, 32, 3), 32, 128),
+        ("mixed_bfloat16", (64, 64, 3), 16, 128),
+        ("mixed_float16", (28, 28, 1), 64, 128),
+        ("mixed_float16", (128, 128, 3), 16, 256),
     ],
 )
-def test_the_dcgans_default_width_gives_gs_widest_layer_64_channels_down_to_width_16(
-    image_shape, base_filters, widest
+def test_the_dcgans_default_width_gives_gs_widest_layer_64_channels_in_float32_128_in_mixed(
+    precision, image_shape, base_filters, widest
 ):
-    """G's first layer has 64 channels (width 32 at 28x28, 16 at 32x32); from 64x64 on the
-    floor of 16 holds, so G starts wider there (128 channels at 4x4 for 64x64)."""
+    """In float32 G's first layer has 64 channels (width 32 at 28x28, 16 at 32x32), in the
+    mixed precisions 128 (width 64, 32); from 64x64 on the floor of 16 holds in both, so G
+    starts wider there (128 channels at 4x4 for 64x64)."""
     from keras_gan import training
 
-    resolved = config.TrainConfig("mine", image_shape=image_shape).resolved()
+    resolved = config.TrainConfig("mine", image_shape=image_shape, precision=precision).resolved()
     assert resolved.network_options == {"base_filters": base_filters}
-    assert config.default_dcgan_width(image_shape) == base_filters
+    assert config.default_dcgan_width(image_shape, precision) == base_filters
     if image_shape[0] <= 64:
         gan = training.build_gan(dataclasses.replace(resolved, latent_dim=8))
         dense = next(layer for layer in gan.generator.layers if type(layer).__name__ == "Reshape")
         assert dense.output.shape[-1] == widest
         assert gan.generator.output.shape[1:] == image_shape
+
+
+def test_the_default_width_follows_the_precision_auto_resolves_to(monkeypatch):
+    """`precision="auto"` is resolved before the width is chosen, so a machine with native
+    bfloat16 gets the wider net (recorded in the config, so a resume elsewhere keeps it)."""
+    for machine, base_filters in (("float32", 32), ("mixed_bfloat16", 64)):
+        monkeypatch.setattr(performance, "recommended_precision", lambda machine=machine: machine)
+        resolved = config.TrainConfig("mine", image_shape=(28, 28, 1)).resolved()
+        assert (resolved.precision, resolved.network_options) == (
+            machine,
+            {"base_filters": base_filters},
+        )
+
+
+def test_the_default_width_refuses_an_unresolved_precision():
+    with pytest.raises(config.TrainingError, match="precision must be one of"):
+        config.default_dcgan_width((28, 28, 1), "auto")
 
 
 def test_a_width_the_run_sets_wins_and_other_architectures_keep_their_own():

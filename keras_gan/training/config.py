@@ -105,11 +105,21 @@ _POSITIVE_INTS = (
 )
 
 
-def default_dcgan_width(image_shape: tuple[int, ...] | None) -> int | None:
+def default_dcgan_width(
+    image_shape: tuple[int, ...] | None, precision: str = "float32"
+) -> int | None:
     """The DCGAN `base_filters` of a run that sets none: G's widest layer (at the start size)
-    gets `DCGAN_WIDEST_FILTERS` channels (32 at 28x28, 16 at 32x32), but never below
-    `DCGAN_MIN_BASE_FILTERS` (16 at 64x64 and larger, where G starts wider). `None` when
-    the shape is unknown or no DCGAN can build it (the build says why)."""
+    gets `DCGAN_WIDEST_FILTERS[precision]` channels (in float32 64: width 32 at 28x28, 16 at
+    32x32; in the mixed precisions 128: width 64 at 28x28, 32 at 32x32), but never below
+    `DCGAN_MIN_BASE_FILTERS` (16 at 64x64 and larger, where G starts wider). The precision
+    matters because it sets what width costs per step on a CPU (docs/benchmarks.md, "The
+    DCGAN's width"). `None` when the shape is unknown or no DCGAN can build it (the build
+    says why).
+
+    Raises:
+        TrainingError: for a precision not in `PRECISIONS` ("auto" is resolved first).
+    """
+    check_choice("precision", precision, PRECISIONS)
     if image_shape is None or len(image_shape) != 3:
         return None
     from keras_gan.networks import dcgan_start_size  # Keras: only when a shape is known
@@ -118,7 +128,8 @@ def default_dcgan_width(image_shape: tuple[int, ...] | None) -> int | None:
         _, doublings = dcgan_start_size(image_shape[0])
     except ValueError:
         return None
-    return max(DCGAN_MIN_BASE_FILTERS, DCGAN_WIDEST_FILTERS >> (doublings - 1))
+    widest = DCGAN_WIDEST_FILTERS[precision]
+    return max(DCGAN_MIN_BASE_FILTERS, widest >> (doublings - 1))
 
 
 @dataclasses.dataclass
@@ -309,7 +320,7 @@ class TrainConfig:
                     "training; use eval_every 0 (--eval-every 0)."
                 )
         if arch == "dcgan" and "base_filters" not in options:
-            width = default_dcgan_width(image_shape)
+            width = default_dcgan_width(image_shape, precision)
             if width is not None:
                 options["base_filters"] = width
         return dataclasses.replace(
