@@ -231,6 +231,7 @@ class Row:
     images_seen: int
     train_seconds: float
     result: evaluation.EvaluationResult
+    augment_p: float | None = None  # the adaptive augmentation's probability when training ended
 
     @property
     def images_per_second(self) -> float:
@@ -286,13 +287,20 @@ def samplers(model: keras.Model, raw: bool) -> dict[str, keras.Model]:
     return found
 
 
+def augment_probability(model: keras.Model) -> float | None:
+    """The probability D's inputs are augmented with now (ADA adapts it), or None without
+    augmentation."""
+    augmentation = getattr(model, "augmentation", None)
+    return None if augmentation is None else float(augmentation.p.numpy())
+
+
 def intermediate_score(space, real, seed, model, steps, seconds) -> None:
     """Print FID and coverage of the model so far (``--eval-at``)."""
     result = evaluation.evaluate(
         sampling_generator(model), n=len(real), space=space, real_images=real, seed=seed
     )
-    augmentation = getattr(model, "augmentation", None)
-    p = "" if augmentation is None else f", augment p {float(augmentation.p.numpy()):.3f}"
+    p = augment_probability(model)
+    p = "" if p is None else f", augment p {p:.3f}"
     print(
         f"  after {seconds / 60:.1f} min ({steps:,} steps): FID {result.fid:.2f} on "
         f"{len(real):,}, classes covered {result.classes_covered}/{result.num_classes}{p}",
@@ -372,7 +380,10 @@ def markdown(rows: list[Row], minutes: float, spaces: dict[str, str]) -> str:
     lines += ["", "| " + " | ".join([*HEADERS, "setup", "precision", "batch"]) + " |"]
     lines.append("|" + "---|" * (len(HEADERS) + 3))
     for row in rows:
-        extra = [row.description, row.precision, str(row.batch_size)]
+        setup = row.description
+        if row.augment_p is not None:
+            setup += f", augment p {row.augment_p:.3f} at the end"
+        extra = [setup, row.precision, str(row.batch_size)]
         lines.append("| " + " | ".join([*_cells(row), *extra]) + " |")
     return "\n".join(lines)
 
@@ -492,9 +503,11 @@ def main(argv: list[str] | None = None) -> int:
             model, budget = train_one(
                 dataset, config, args.minutes, args.seed, checks, args.steps, step_checks
             )
+            final_p = augment_probability(model)
             print(
                 f"trained {budget.batches:,} steps ({budget.batches * config.batch_size:,} "
-                f"images) in {budget.elapsed:.0f} s",
+                f"images) in {budget.elapsed:.0f} s"
+                + ("" if final_p is None else f", augment p {final_p:.3f} at the end"),
                 flush=True,
             )
             for suffix, generator in samplers(model, args.raw_g).items():
@@ -515,6 +528,7 @@ def main(argv: list[str] | None = None) -> int:
                     budget.batches * config.batch_size,
                     budget.elapsed,
                     result,
+                    final_p,
                 )
                 rows.append(row)
                 print(row_line(row), flush=True)
