@@ -8,6 +8,7 @@ checkpoint to resume from.
 from __future__ import annotations
 
 import ast
+import contextlib
 import errno
 import hashlib
 import importlib.util
@@ -433,11 +434,10 @@ def _full_tmpfs(mount_point: Path) -> bool:
 
 def _fill(folder: Path) -> Path:
     filler = folder / "filler"
-    with filler.open("wb") as stream:
+    with filler.open("wb", buffering=0) as stream:  # unbuffered: closing has nothing to flush
         try:
             while True:
                 stream.write(b"\0" * 65536)
-                stream.flush()
         except OSError as error:
             assert error.errno == errno.ENOSPC
     return filler
@@ -479,6 +479,41 @@ def test_a_full_disk_mid_run_stops_with_one_line_and_resume_continues(digits_npz
         training.resume(run_dir, steps_per_epoch=3, keep_checkpoints=1, verbose=0)
         finished = training.latest_checkpoint(run_dir)
         assert (finished.epochs_completed, finished.step) == (1, kept.step + 3)
+    finally:
+        subprocess.run(["umount", str(disk)], check=False, timeout=30)
+
+
+def test_a_tensorboard_write_on_a_full_disk_reads_as_the_disk_being_full(tmp_path):
+    """TensorBoard's writer reports ENOSPC as a TensorFlow error, not an OSError; the run
+    turns it into the same "Cannot write to ..." line as a full disk under a checkpoint (CI
+    once failed with "unexpected ResourceExhaustedError" when the event file filled first)."""
+    import tensorflow as tf
+
+    from keras_gan.training import run
+
+    disk = tmp_path / "disk"
+    if not _full_tmpfs(disk):
+        pytest.skip("cannot mount a tmpfs here")
+    try:
+        writer = tf.summary.create_file_writer(str(disk / "logs"))
+        with writer.as_default():
+            tf.summary.scalar("d_loss", 1.0, step=0)
+        writer.flush()
+        _fill(disk)
+        with pytest.raises(tf.errors.OpError) as raised, writer.as_default():
+            for step in range(1, 5000):
+                tf.summary.scalar("d_loss", 1.0, step=step)
+            writer.flush()
+        as_os_error = run._os_error(raised.value)
+        assert (as_os_error.errno, as_os_error.strerror) == (
+            errno.ENOSPC,
+            "No space left on device",
+        )
+        assert Path(as_os_error.filename).parent == disk / "logs"
+        assert Path(as_os_error.filename).name.startswith("events.out.tfevents.")
+        assert run._os_error(tf.errors.InvalidArgumentError(None, None, "bad shape")) is None
+        with contextlib.suppress(tf.errors.OpError):  # closing flushes into the full disk again
+            writer.close()
     finally:
         subprocess.run(["umount", str(disk)], check=False, timeout=30)
 

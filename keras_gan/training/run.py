@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import errno
 import logging
 import os
 import re
@@ -96,6 +97,28 @@ def _refuse_to_start_over(paths: RunPaths) -> None:
             f"{paths.root} has a trained generator.keras but no checkpoint, so resuming would "
             "start the run over and replace it; start a new run instead."
         )
+
+
+# TensorFlow's own file writers (TensorBoard's event files) report a failed write as an OpError
+# whose message names the file and the OS's reason ("<path>; No space left on device"), not as
+# an OSError; these are the reasons a write into the run directory fails with.
+_WRITE_REASONS = {
+    os.strerror(code): code
+    for code in (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.ENOENT)
+}
+_TF_WRITE_ERROR = re.compile(r"(\S+); (" + "|".join(map(re.escape, _WRITE_REASONS)) + ")")
+
+
+def _os_error(error: Exception) -> OSError | None:
+    """`error` as an OSError: itself, or TensorFlow's report of a failed file write."""
+    if isinstance(error, OSError):
+        return error
+    if isinstance(error, tf.errors.OpError):
+        found = _TF_WRITE_ERROR.search(str(error.message))
+        if found:
+            path, reason = found.groups()
+            return OSError(_WRITE_REASONS[reason], reason, path)
+    return None
 
 
 def _write_failure(
@@ -318,8 +341,9 @@ def _fit(
         if guard.event is not None:  # a callback failed on the poisoned state: still a NaN stop
             logger.warning("After the NaN stop: %s: %s", type(error).__name__, error)
             raise TrainingDivergedError(run_dir, guard.event, latest_checkpoint(run_dir)) from None
-        if isinstance(error, OSError):
-            raise _write_failure(error, run_dir, gan, checkpointer) from None
+        failed_write = _os_error(error)
+        if failed_write is not None:
+            raise _write_failure(failed_write, run_dir, gan, checkpointer) from None
         if getattr(skipped_files, "failure", None) is not None:  # the data ran dry mid-run
             raise TrainingError(
                 f"{skipped_files.failure} Training stopped at step {training_step(gan)}; once "
