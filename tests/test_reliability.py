@@ -504,14 +504,15 @@ def test_a_tensorboard_write_on_a_full_disk_reads_as_the_disk_being_full(tmp_pat
             for step in range(1, 5000):
                 tf.summary.scalar("d_loss", 1.0, step=step)
             writer.flush()
-        as_os_error = run._os_error(raised.value)
+        as_os_error = run._os_error(raised.value, disk)
         assert (as_os_error.errno, as_os_error.strerror) == (
             errno.ENOSPC,
             "No space left on device",
         )
         assert Path(as_os_error.filename).parent == disk / "logs"
         assert Path(as_os_error.filename).name.startswith("events.out.tfevents.")
-        assert run._os_error(tf.errors.InvalidArgumentError(None, None, "bad shape")) is None
+        assert run._os_error(raised.value, tmp_path / "another-run") is None  # not the run's file
+        assert run._os_error(tf.errors.InvalidArgumentError(None, None, "bad shape"), disk) is None
         with contextlib.suppress(tf.errors.OpError):  # closing flushes into the full disk again
             writer.close()
     finally:

@@ -101,7 +101,8 @@ def _refuse_to_start_over(paths: RunPaths) -> None:
 
 # TensorFlow's own file writers (TensorBoard's event files) report a failed write as an OpError
 # whose message names the file and the OS's reason ("<path>; No space left on device"), not as
-# an OSError; these are the reasons a write into the run directory fails with.
+# an OSError; these are the reasons a write into the run directory fails with. Only paths in
+# the run directory count: a data file that vanished is not a failed write.
 _WRITE_REASONS = {
     os.strerror(code): code
     for code in (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.ENOENT)
@@ -109,13 +110,13 @@ _WRITE_REASONS = {
 _TF_WRITE_ERROR = re.compile(r"(\S+); (" + "|".join(map(re.escape, _WRITE_REASONS)) + ")")
 
 
-def _os_error(error: Exception) -> OSError | None:
-    """`error` as an OSError: itself, or TensorFlow's report of a failed file write."""
+def _os_error(error: Exception, run_dir: Path) -> OSError | None:
+    """`error` as an OSError: itself, or TensorFlow's report of a failed write in `run_dir`."""
     if isinstance(error, OSError):
         return error
     if isinstance(error, tf.errors.OpError):
         found = _TF_WRITE_ERROR.search(str(error.message))
-        if found:
+        if found and Path(found.group(1)).resolve().is_relative_to(run_dir.resolve()):
             path, reason = found.groups()
             return OSError(_WRITE_REASONS[reason], reason, path)
     return None
@@ -341,7 +342,7 @@ def _fit(
         if guard.event is not None:  # a callback failed on the poisoned state: still a NaN stop
             logger.warning("After the NaN stop: %s: %s", type(error).__name__, error)
             raise TrainingDivergedError(run_dir, guard.event, latest_checkpoint(run_dir)) from None
-        failed_write = _os_error(error)
+        failed_write = _os_error(error, run_dir)
         if failed_write is not None:
             raise _write_failure(failed_write, run_dir, gan, checkpointer) from None
         if getattr(skipped_files, "failure", None) is not None:  # the data ran dry mid-run
