@@ -107,17 +107,17 @@ def test_runs_started_in_the_same_second_each_claim_their_own_run_directory(tmp_
         ("float32", (128, 128, 3), 16, 256),
         ("mixed_bfloat16", (28, 28, 1), 64, 128),
         ("mixed_bfloat16", (32, 32, 3), 32, 128),
-        ("mixed_bfloat16", (64, 64, 3), 16, 128),
+        ("mixed_bfloat16", (64, 64, 3), 32, 256),
         ("mixed_float16", (28, 28, 1), 64, 128),
-        ("mixed_float16", (128, 128, 3), 16, 256),
+        ("mixed_float16", (128, 128, 3), 32, 512),
     ],
 )
-def test_the_dcgans_default_width_gives_gs_widest_layer_64_channels_in_float32_128_in_mixed(
+def test_the_dcgans_default_width_in_float32_and_twice_it_in_mixed_precision(
     precision, image_shape, base_filters, widest
 ):
-    """In float32 G's first layer has 64 channels (width 32 at 28x28, 16 at 32x32), in the
-    mixed precisions 128 (width 64, 32); from 64x64 on the floor of 16 holds in both, so G
-    starts wider there (128 channels at 4x4 for 64x64)."""
+    """In float32 G's first layer has 64 channels (width 32 at 28x28, 16 at 32x32) and from
+    64x64 on the floor of 16 holds, so G starts wider there (128 channels at 4x4 for 64x64);
+    in the mixed precisions every width is doubled (64 at 28x28, 32 from 32x32 on)."""
     from keras_gan import training
 
     resolved = config.TrainConfig("mine", image_shape=image_shape, precision=precision).resolved()
@@ -161,7 +161,9 @@ def test_a_width_the_run_sets_wins_and_other_architectures_keep_their_own():
 
 
 def test_a_dcgan_config_file_written_before_the_width_rule_loads_as_the_builders_64(tmp_path):
-    resolved = config.TrainConfig("mine", image_shape=(64, 64, 3), seed=0).resolved()
+    resolved = config.TrainConfig(
+        "mine", image_shape=(64, 64, 3), seed=0, precision="float32"
+    ).resolved()
     resolved.save(tmp_path / "config.json")
     assert config.TrainConfig.load(tmp_path / "config.json").network_options["base_filters"] == 16
     values = json.loads((tmp_path / "config.json").read_text())

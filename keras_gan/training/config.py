@@ -109,12 +109,11 @@ def default_dcgan_width(
     image_shape: tuple[int, ...] | None, precision: str = "float32"
 ) -> int | None:
     """The DCGAN `base_filters` of a run that sets none: G's widest layer (at the start size)
-    gets `DCGAN_WIDEST_FILTERS[precision]` channels (in float32 64: width 32 at 28x28, 16 at
-    32x32; in the mixed precisions 128: width 64 at 28x28, 32 at 32x32), but never below
-    `DCGAN_MIN_BASE_FILTERS` (16 at 64x64 and larger, where G starts wider). The precision
-    matters because it sets what width costs per step on a CPU (docs/benchmarks.md, "The
-    DCGAN's width"). `None` when the shape is unknown or no DCGAN can build it (the build
-    says why).
+    gets `DCGAN_WIDEST_FILTERS[precision]` channels, but the width never falls below
+    `DCGAN_MIN_BASE_FILTERS[precision]`: in float32 32 at 28x28 and 16 at 32x32 and larger,
+    in the mixed precisions twice that (64, 32). The precision decides because it sets what
+    width costs per step (docs/benchmarks.md, "The DCGAN's width"). `None` when the shape is
+    unknown or no DCGAN can build it (the build says why).
 
     Raises:
         TrainingError: for a precision not in `PRECISIONS` ("auto" is resolved first).
@@ -129,7 +128,7 @@ def default_dcgan_width(
     except ValueError:
         return None
     widest = DCGAN_WIDEST_FILTERS[precision]
-    return max(DCGAN_MIN_BASE_FILTERS, widest >> (doublings - 1))
+    return max(DCGAN_MIN_BASE_FILTERS[precision], widest >> (doublings - 1))
 
 
 @dataclasses.dataclass

@@ -93,19 +93,21 @@ ARCHITECTURE_DEFAULTS: dict[str, dict[str, Any]] = {
 }
 
 # The DCGAN's width (`base_filters`) when a run sets none: G's widest layer, at the start size,
-# gets DCGAN_WIDEST_FILTERS[precision] channels, never below DCGAN_MIN_BASE_FILTERS. Measured at
-# equal wall time on 2-core CPUs (docs/benchmarks.md, "The DCGAN's width"). In float32 the step
-# time falls nearly in proportion to the multiply-adds, so narrow wins: at 28x28 width 32 scored
-# 13.71 on Fashion-MNIST against 22.89 at 64 in one run (width 16: 17.30, a separate row). In
-# bfloat16 (a CPU with AVX512_BF16) width 64 costs only 1.8-2x width 32's step, and width 64
-# wins: 8.93 against 10.46 on Fashion-MNIST in one run, 12.85 against 14.30 on the 2,000-image
-# subset. So 64 channels (base_filters 32 at 28x28, 16 at 32x32) in float32, 128 (64 at 28x28,
-# 32 at 32x32) in the mixed precisions, which GPUs also take (unmeasured there). At 64x64 both
-# give the floor 16: the builder's own 64 (512 channels at 4x4) trains 8-9x fewer images a
-# second, and 10 minutes on the colour emoji at width 16 scored FID 6.05 against its 63.87
-# (float32). Files of runs written before this rule hold no width and load as 64.
+# gets DCGAN_WIDEST_FILTERS[precision] channels, never below DCGAN_MIN_BASE_FILTERS[precision]:
+# in float32 64 channels and a floor of 16 (base_filters 32 at 28x28, 16 at 32x32 and up), in
+# the mixed precisions twice that (64 at 28x28, 32 at 32x32 and up). Measured at equal wall
+# time (10 minutes) on 2-core CPUs (docs/benchmarks.md, "The DCGAN's width"). In float32 the
+# step time falls nearly in proportion to the multiply-adds, so narrow wins: at 28x28 width 32
+# scored 13.71 on Fashion-MNIST against 22.89 at 64 in one run (width 16: 17.30), at 64x64
+# width 16 scored 6.05 on the colour emoji against 63.87 at 64. In bfloat16 on a CPU with
+# AMX/AVX512_BF16 a wide net costs far less (width 64 1.75-2x width 32's step at 28x28), and
+# twice the float32 width won every pair: at 28x28 width 64 against 32 on Fashion-MNIST (8.93
+# against 10.46), the 2,000-image subset (12.85 against 14.30) and the digits (4.54 against
+# 5.21); at 64x64 width 32 scored 2.05 on the emoji against 4.56 at 16 and 3.50 at 64. GPUs
+# take the mixed-precision width unmeasured. Files of runs written before this rule hold no
+# width and load as 64.
 DCGAN_WIDEST_FILTERS: dict[str, int] = {"float32": 64, "mixed_bfloat16": 128, "mixed_float16": 128}
-DCGAN_MIN_BASE_FILTERS = 16
+DCGAN_MIN_BASE_FILTERS: dict[str, int] = {"float32": 16, "mixed_bfloat16": 32, "mixed_float16": 32}
 LEGACY_DCGAN_BASE_FILTERS = 64
 
 # The 2-D mixtures of the mode-collapse literature train as in PacGAN's code (Lin et al. 2018,
