@@ -489,7 +489,7 @@ def test_a_tensorboard_write_on_a_full_disk_reads_as_the_disk_being_full(tmp_pat
     once failed with "unexpected ResourceExhaustedError" when the event file filled first)."""
     import tensorflow as tf
 
-    from keras_gan.training import run
+    from keras_gan.training.write_failure import failed_write
 
     disk = tmp_path / "disk"
     if not _full_tmpfs(disk):
@@ -504,15 +504,15 @@ def test_a_tensorboard_write_on_a_full_disk_reads_as_the_disk_being_full(tmp_pat
             for step in range(1, 5000):
                 tf.summary.scalar("d_loss", 1.0, step=step)
             writer.flush()
-        as_os_error = run._os_error(raised.value, disk)
+        as_os_error = failed_write(raised.value, disk)
         assert (as_os_error.errno, as_os_error.strerror) == (
             errno.ENOSPC,
             "No space left on device",
         )
         assert Path(as_os_error.filename).parent == disk / "logs"
         assert Path(as_os_error.filename).name.startswith("events.out.tfevents.")
-        assert run._os_error(raised.value, tmp_path / "another-run") is None  # not the run's file
-        assert run._os_error(tf.errors.InvalidArgumentError(None, None, "bad shape"), disk) is None
+        assert failed_write(raised.value, tmp_path / "another-run") is None  # not the run's file
+        assert failed_write(tf.errors.InvalidArgumentError(None, None, "bad shape"), disk) is None
         with contextlib.suppress(tf.errors.OpError):  # closing flushes into the full disk again
             writer.close()
     finally:

@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import errno
 import logging
 import os
-import re
 import signal
 from collections.abc import Sequence
 from pathlib import Path
@@ -29,7 +27,7 @@ from keras_gan.checkpoints import (
     latest_checkpoint,
     training_step,
 )
-from keras_gan.files import TEMP_PREFIX, remove_temporary_files
+from keras_gan.files import remove_temporary_files
 from keras_gan.gan import GAN
 from keras_gan.run_dir import RunPaths
 from keras_gan.run_lock import LOCK_NAME, RunLock
@@ -55,6 +53,7 @@ from keras_gan.training.runs import (
     load_config,
 )
 from keras_gan.training.stream import data_stream, describe_data, load_data
+from keras_gan.training.write_failure import failed_write, write_failure
 
 __all__ = ["resume", "train"]
 
@@ -97,52 +96,6 @@ def _refuse_to_start_over(paths: RunPaths) -> None:
             f"{paths.root} has a trained generator.keras but no checkpoint, so resuming would "
             "start the run over and replace it; start a new run instead."
         )
-
-
-# TensorFlow's own file writers (TensorBoard's event files) report a failed write as an OpError
-# whose message names the file and the OS's reason ("<path>; No space left on device"), not as
-# an OSError; these are the reasons a write into the run directory fails with. Only paths in
-# the run directory count: a data file that vanished is not a failed write.
-_WRITE_REASONS = {
-    os.strerror(code): code
-    for code in (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.ENOENT)
-}
-_TF_WRITE_ERROR = re.compile(r"(\S+); (" + "|".join(map(re.escape, _WRITE_REASONS)) + ")")
-
-
-def _os_error(error: Exception, run_dir: Path) -> OSError | None:
-    """`error` as an OSError: itself, or TensorFlow's report of a failed write in `run_dir`."""
-    if isinstance(error, OSError):
-        return error
-    if isinstance(error, tf.errors.OpError):
-        found = _TF_WRITE_ERROR.search(str(error.message))
-        if found and Path(found.group(1)).resolve().is_relative_to(run_dir.resolve()):
-            path, reason = found.groups()
-            return OSError(_WRITE_REASONS[reason], reason, path)
-    return None
-
-
-def _write_failure(
-    error: OSError, run_dir: Path, gan: GAN, checkpointer: TrainingCheckpoint | None
-) -> TrainingError:
-    """One line for a failed write (full disk, folder removed, ...) that says what is kept."""
-    where = str(run_dir)
-    if error.filename:
-        name = Path(str(error.filename)).name
-        name = re.sub(rf"^{re.escape(TEMP_PREFIX)}\d+-[0-9a-f]+-", "", name)
-        where = f"{name} in {run_dir}"
-    reason = error.strerror or str(error)
-    last = latest_checkpoint(run_dir) if checkpointer is not None else None
-    kept = (
-        f"the last complete checkpoint is {last.path.name} (step {last.step})"
-        if last is not None
-        else "no checkpoint was written"
-    )
-    return TrainingError(
-        f"Cannot write to {where}: {reason}. Training stopped at step {training_step(gan)}; "
-        f"{kept}. Free some space (or fix the folder), then continue with: "
-        f"python train.py --resume {run_dir}"
-    )
 
 
 # ------------------------------------------------------------------------------- training
@@ -342,9 +295,9 @@ def _fit(
         if guard.event is not None:  # a callback failed on the poisoned state: still a NaN stop
             logger.warning("After the NaN stop: %s: %s", type(error).__name__, error)
             raise TrainingDivergedError(run_dir, guard.event, latest_checkpoint(run_dir)) from None
-        failed_write = _os_error(error, run_dir)
-        if failed_write is not None:
-            raise _write_failure(failed_write, run_dir, gan, checkpointer) from None
+        failed = failed_write(error, run_dir)
+        if failed is not None:
+            raise write_failure(failed, run_dir, gan, checkpointer) from None
         if getattr(skipped_files, "failure", None) is not None:  # the data ran dry mid-run
             raise TrainingError(
                 f"{skipped_files.failure} Training stopped at step {training_step(gan)}; once "
