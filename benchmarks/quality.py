@@ -29,7 +29,7 @@ from pathlib import Path
 import keras
 import tensorflow as tf
 from PIL import Image
-from quality_data import DATASETS, Dataset, real_images, resolve_dataset, training_images
+from quality_data import DATASETS, MATRIX, Dataset, real_images, resolve_dataset, training_images
 from quality_references import build_reference
 
 import keras_gan
@@ -418,7 +418,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--minutes", type=float, default=10.0, help="training budget per row")
     parser.add_argument("--eval-n", type=int, default=10_000, help="samples to evaluate")
-    parser.add_argument("--datasets", default=",".join(DATASETS), help=", ".join(DATASETS))
+    parser.add_argument("--datasets", default=",".join(MATRIX), help=", ".join(DATASETS))
     parser.add_argument(
         "--configs",
         default=",".join(CONFIGS),

@@ -13,8 +13,11 @@ import numpy as np
 
 from keras_gan import data, evaluation
 
-DATASETS = ("fashion", "fashion2k", "mnist", "emoji")
-SUBSET_PER_CLASS = 200  # fashion2k: 200 of each of the 10 classes
+MATRIX = ("fashion", "fashion2k", "mnist", "emoji")  # issue 13's datasets: the default matrix
+# Balanced Fashion-MNIST subsets: images of each of the 10 classes. fashion500 probes where
+# adaptive augmentation starts to pay (ADA's gains grow as the set shrinks, Karras et al. 2020).
+SUBSET_PER_CLASS = {"fashion2k": 200, "fashion500": 50}
+DATASETS = (*MATRIX, "fashion500")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -27,9 +30,10 @@ class Dataset:
     reference: str  # "test": that dataset's test split; "train": every training image
 
 
-def fashion_subset(seed: int, cache: Path) -> Path:
-    """A balanced, seeded subset of the Fashion-MNIST training split as an ``.npz``."""
-    path = cache / f"fashion2k-seed{seed}.npz"
+def fashion_subset(name: str, seed: int, cache: Path) -> Path:
+    """A balanced, seeded subset of the Fashion-MNIST training split as an ``.npz``:
+    `SUBSET_PER_CLASS[name]` images of each class."""
+    path = cache / f"{name}-seed{seed}.npz"
     if path.is_file():
         return path
     batches = data.load(
@@ -40,7 +44,7 @@ def fashion_subset(seed: int, cache: Path) -> Path:
     chosen = np.sort(
         np.concatenate(
             [
-                rng.choice(np.flatnonzero(labels == c), SUBSET_PER_CLASS, replace=False)
+                rng.choice(np.flatnonzero(labels == c), SUBSET_PER_CLASS[name], replace=False)
                 for c in np.unique(labels)
             ]
         )
@@ -55,9 +59,9 @@ def resolve_dataset(name: str, args: argparse.Namespace) -> Dataset | None:
     """The `Dataset` of a ``--datasets`` name; ``None`` (with a message) when unavailable."""
     if name == "fashion":
         return Dataset(name, "fashion_mnist", "fashion_mnist", "test")
-    if name == "fashion2k":
+    if name in SUBSET_PER_CLASS:
         cache = evaluation.classifier.default_cache_dir() / "benchmarks"
-        return Dataset(name, str(fashion_subset(args.seed, cache)), "fashion_mnist", "test")
+        return Dataset(name, str(fashion_subset(name, args.seed, cache)), "fashion_mnist", "test")
     if name == "mnist":
         return Dataset(name, "mnist_digits", "mnist_digits", "train")
     source = str(args.emoji) if args.emoji else "emoji"
