@@ -56,11 +56,12 @@ def digits_npz(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def finished_run(digits_npz, tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
-    """A 2-epoch run of train.py, left for several tests to inspect."""
+    """A 2-epoch run of train.py with ADA (so its state is saved and resumed), left for several
+    tests to inspect."""
     runs = tmp_path_factory.mktemp("runs")
     result = run_cli(
         "--dataset", str(digits_npz), "--epochs", "2", "--checkpoint-every", "3",
-        "--run-dir", str(runs / "run"), *TINY, cwd=runs,
+        "--augment", "ada", "--run-dir", str(runs / "run"), *TINY, cwd=runs,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
     return runs / "run", result

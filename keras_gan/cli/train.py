@@ -328,9 +328,9 @@ def _explicit_settings(ctx: click.Context, settings: dict[str, Any]) -> dict[str
     show_default=True,
     help="Differentiable augmentation of D's inputs, real and fake (colour, translation, "
     "cutout): diffaugment applies each op always (Zhao et al. 2020), ada with a probability "
-    "steered by D's overfitting (Karras et al. 2020). auto: ada for image datasets of fewer "
-    f"than {config.AUGMENT_AUTO_THRESHOLD:,} examples, else off; the choice is recorded in "
-    "config.json.",
+    "steered by D's overfitting (Karras et al. 2020). auto: off (ADA won only on the 5,000 "
+    "MNIST digits, lost on 500 to 3,786 images; docs/benchmarks.md); the choice is recorded "
+    "in config.json.",
 )
 @click.option(
     "--pack",

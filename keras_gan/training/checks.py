@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any
 from keras_gan.errors import check_integer, is_integer
 from keras_gan.training.defaults import (
     ARCHITECTURES,
-    AUGMENT_AUTO_THRESHOLD,
     LOSS_ALIASES,
     LOSSES,
 )
@@ -99,12 +98,9 @@ def check_pack(pack: Any, batch_size: Any, conditional: bool) -> None:
 
 
 def resolved_augment(augment: str, info: DatasetInfo | None) -> str:
-    """`augment` with "auto" decided from the data (`AUGMENT_AUTO_THRESHOLD`); unknown data or
-    an unknown number of examples (e.g. TFDS before its download) gives "off"."""
+    """`augment` with "auto" resolved: "off" for every dataset, since no dataset size was found
+    at which ADA beats no augmentation at the defaults (`defaults.AUGMENT_CHOICES`' comment);
+    points refuse augmentation."""
     if augment not in ("auto", "off") and info is not None and not info.is_image:
         raise TrainingError(f"augment {augment!r} needs images; {info.name} holds points.")
-    if augment != "auto":
-        return augment
-    if info is None or not info.is_image or info.num_examples is None:
-        return "off"
-    return "ada" if info.num_examples < AUGMENT_AUTO_THRESHOLD else "off"
+    return "off" if augment == "auto" else augment

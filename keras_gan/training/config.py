@@ -30,7 +30,6 @@ from keras_gan.training.defaults import (
     ARCHITECTURE_DEFAULTS,
     ARCHITECTURE_LOSSES,
     ARCHITECTURES,
-    AUGMENT_AUTO_THRESHOLD,
     AUGMENT_CHOICES,
     DATASET_DEFAULTS,
     DCGAN_MIN_BASE_FILTERS,
@@ -63,7 +62,6 @@ __all__ = [
     "ARCHITECTURES",
     "ARCHITECTURE_DEFAULTS",
     "ARCHITECTURE_LOSSES",
-    "AUGMENT_AUTO_THRESHOLD",
     "AUGMENT_CHOICES",
     "DATASET_DEFAULTS",
     "DEFAULT_LOSS",
@@ -150,8 +148,8 @@ class TrainConfig:
     `jit_compile` is "auto", "on" or "off" (XLA); `steps_per_execution` train steps run per
     compiled call; `strategy` is one of `STRATEGIES`. `batch_size` is the global batch, split
     over the strategy's replicas. `deterministic` turns on TensorFlow's op determinism.
-    `augment` (`AUGMENT_CHOICES`) augments D's inputs ("auto" is decided from the data's size
-    by `resolved`, and recorded); `pack` is PacGAN's m (D judges m samples at once; the batch
+    `augment` (`AUGMENT_CHOICES`) augments D's inputs ("auto" is resolved to "off" by
+    `resolved`, and recorded); `pack` is PacGAN's m (D judges m samples at once; the batch
     must be a multiple of it). See docs/gan.md.
     `eval_every` evaluates FID and KID on `eval_n` samples every that many epochs (0: never;
     `None`: see `resolved`) and keeps `generator_best.keras`. `monitor` raises alarms for the

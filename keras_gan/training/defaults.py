@@ -12,7 +12,6 @@ __all__ = [
     "ARCHITECTURES",
     "ARCHITECTURE_DEFAULTS",
     "ARCHITECTURE_LOSSES",
-    "AUGMENT_AUTO_THRESHOLD",
     "AUGMENT_CHOICES",
     "DATASET_DEFAULTS",
     "DCGAN_MIN_BASE_FILTERS",
@@ -180,12 +179,12 @@ RESUME_OVERRIDES = frozenset(
 LEGACY_PRECISION = "float32"  # the precision of config files written before the setting existed
 SAMPLE_IMAGES = 64  # an 8 x 8 grid
 SAMPLE_POINTS = 1000  # enough generated points to see the shape of a 2-D distribution
-# Augmentation of D's inputs (keras_gan.augment). "auto" is "ada" for image datasets of fewer
-# examples than AUGMENT_AUTO_THRESHOLD, else "off" (2-D points: always "off"). The threshold is
-# provisional until measured (docs/benchmarks.md). Config files written before augment and
-# pack existed load as "off" and 1.
+# Augmentation of D's inputs (keras_gan.augment). "auto" resolves to "off" at every dataset size:
+# against no augmentation at the DCGAN defaults, ADA lost on 500, 2,000 (also over 1,024 passes)
+# and 3,786 images and won only on the 5,000 digits, by less than it lost elsewhere
+# (docs/benchmarks.md, "ADA against no augmentation"), so no size threshold was found. Config
+# files written before augment and pack existed load as "off" and 1.
 AUGMENT_CHOICES: tuple[str, ...] = ("auto", "off", "diffaugment", "ada")
-AUGMENT_AUTO_THRESHOLD = 30_000
 LEGACY_AUGMENT = "off"
 # FID/KID during training (docs/training.md, "Evaluation during training"): on by default for
 # labelled image data, about this many times per run, on EVAL_N samples.
