@@ -1,6 +1,6 @@
 """The checks of single settings of a run, and the names they accept: losses and aliases,
 architectures (with those users register), background colours, packing, and what
-`augment="auto"` means for the data. No TensorFlow, no Keras (`TrainConfig` uses them).
+`augment="auto"` resolves to. No TensorFlow, no Keras (`TrainConfig` uses them).
 """
 
 from __future__ import annotations
