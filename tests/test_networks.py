@@ -34,7 +34,7 @@ def test_dcgan_follows_radford_et_al():
     generator, discriminator = networks.build("dcgan", (64, 64, 3), latent_dim=100)
     g_types = [type(layer).__name__ for layer in generator.layers]
     assert g_types.count("Conv2DTranspose") == 4  # 4x4 -> 8 -> 16 -> 32 -> 64
-    assert g_types.count("BatchNormalization") == 4
+    assert g_types.count("FusedBatchNormalization") == 4  # keras BatchNormalization, fused on CPUs
     assert g_types.count("ReLU") == 4
     assert generator.layers[-1].get_config()["activation"] == "tanh"
     # G's channels halve: 512 at 4x4 (base_filters=64) down to 64 before the RGB output.

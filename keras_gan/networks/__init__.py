@@ -8,6 +8,7 @@ logit), so they stay correct under a `mixed_bfloat16`/`mixed_float16` dtype poli
 architecture is a module here with its two builders, registered below.
 """
 
+from keras_gan.networks.batch_norm import FusedBatchNormalization
 from keras_gan.networks.blocks import Maxout
 from keras_gan.networks.dcgan import (
     DCGAN_INIT_STDDEV,
@@ -21,6 +22,7 @@ from keras_gan.networks.resnet import build_resnet_discriminator, build_resnet_g
 
 __all__ = [
     "DCGAN_INIT_STDDEV",
+    "FusedBatchNormalization",
     "Maxout",
     "available",
     "build",

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 import keras
 from keras import layers
 
+from keras_gan.networks.batch_norm import FusedBatchNormalization
 from keras_gan.networks.blocks import (
     check_num_classes,
     generator_inputs,
@@ -64,7 +65,7 @@ def _init():
 
 def _batch_norm():
     """BatchNorm with gamma ~ N(1, 0.02) as in the DCGAN reference code."""
-    return layers.BatchNormalization(
+    return FusedBatchNormalization(
         momentum=0.9,
         epsilon=1e-5,
         gamma_initializer=keras.initializers.RandomNormal(1.0, DCGAN_INIT_STDDEV),

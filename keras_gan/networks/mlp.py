@@ -8,6 +8,7 @@ from collections.abc import Sequence
 import keras
 from keras import layers
 
+from keras_gan.networks.batch_norm import FusedBatchNormalization
 from keras_gan.networks.blocks import (
     Maxout,
     check_num_classes,
@@ -53,7 +54,7 @@ def build_mlp_generator(
     for width in generator_hidden:
         x = layers.Dense(width, use_bias=not generator_batchnorm, **_init(init_std))(x)
         if generator_batchnorm:
-            x = layers.BatchNormalization()(x)
+            x = FusedBatchNormalization()(x)
         x = layers.Activation(activation)(x)
         if generator_dropout:
             x = layers.Dropout(generator_dropout)(x)

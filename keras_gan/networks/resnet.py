@@ -14,6 +14,7 @@ from collections.abc import Sequence
 import keras
 from keras import layers
 
+from keras_gan.networks.batch_norm import FusedBatchNormalization
 from keras_gan.networks.blocks import (
     check_num_classes,
     generator_inputs,
@@ -51,8 +52,8 @@ def _multiplier(step: int) -> int:
     return min(2**step, MAX_WIDTH_MULTIPLIER)
 
 
-def _batch_norm(name: str) -> layers.BatchNormalization:
-    return layers.BatchNormalization(momentum=0.9, epsilon=1e-5, name=name)
+def _batch_norm(name: str) -> FusedBatchNormalization:
+    return FusedBatchNormalization(momentum=0.9, epsilon=1e-5, name=name)
 
 
 def _up_block(x, filters: int, name: str):

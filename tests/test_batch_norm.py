@@ -1,0 +1,107 @@
+"""FusedBatchNormalization: Keras's BatchNormalization, computed by TensorFlow's fused kernel
+on CPUs, with the same results (Ioffe & Szegedy 2015, Algorithm 1 and 2)."""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from keras_gan import networks
+from keras_gan.networks.batch_norm import FusedBatchNormalization, fused_kernel_available
+
+MOMENTUM, EPSILON = 0.9, 1e-5
+
+
+@pytest.fixture
+def policy(request):
+    keras.mixed_precision.set_dtype_policy(request.param)
+    yield request.param
+    keras.mixed_precision.set_dtype_policy("float32")
+
+
+def _layer(cls, shape, **options):
+    layer = cls(
+        momentum=MOMENTUM,
+        epsilon=EPSILON,
+        gamma_initializer=keras.initializers.Constant(1.5),
+        beta_initializer=keras.initializers.Constant(-0.25),
+        **options,
+    )
+    layer.build(shape)
+    return layer
+
+
+def _train_step(layer, x):
+    """One training-mode call, its gradients for loss = sum(y * channel index), and an
+    inference-mode call after the moving statistics moved."""
+    x = tf.constant(x)
+    channel_weights = tf.range(x.shape[-1], dtype="float32")
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = layer(x, training=True)
+        loss = tf.reduce_sum(tf.cast(y, "float32") * channel_weights)
+    grads = tape.gradient(loss, [x, layer.gamma, layer.beta])
+    return [np.asarray(tf.cast(t, "float32")) for t in (y, *grads, layer(x, training=False))]
+
+
+def _op_types(layer, shape, training):
+    function = tf.function(lambda x: layer(x, training=training))
+    graph = function.get_concrete_function(tf.TensorSpec(shape, "float32")).graph
+    return {op.type for op in graph.get_operations()}
+
+
+@pytest.mark.parametrize("shape", [(8, 5, 5, 3), (16, 4)])
+def test_training_normalises_with_batch_statistics_and_moves_the_averages(shape):
+    x = np.random.default_rng(0).normal(2.0, 3.0, shape).astype("float32")
+    layer = _layer(FusedBatchNormalization, shape)
+    y, *_ = _train_step(layer, x)
+    axes = tuple(range(len(shape) - 1))
+    mean, variance = x.mean(axis=axes), x.var(axis=axes)  # the biased variance, as Keras
+    np.testing.assert_allclose(y, 1.5 * (x - mean) / np.sqrt(variance + EPSILON) - 0.25, atol=1e-4)
+    np.testing.assert_allclose(layer.moving_mean.numpy(), (1 - MOMENTUM) * mean, rtol=1e-5)
+    expected_variance = MOMENTUM * 1.0 + (1 - MOMENTUM) * variance
+    np.testing.assert_allclose(layer.moving_variance.numpy(), expected_variance, rtol=1e-5)
+
+
+@pytest.mark.parametrize("policy", ["float32", "mixed_bfloat16"], indirect=True)
+@pytest.mark.parametrize("shape", [(8, 5, 5, 3), (16, 4)])
+def test_same_outputs_gradients_and_statistics_as_keras_batch_normalization(policy, shape):
+    x = np.random.default_rng(1).normal(2.0, 3.0, shape).astype("float32")
+    keras_layer = _layer(keras.layers.BatchNormalization, shape)
+    fused_layer = _layer(FusedBatchNormalization, shape)
+    expected, got = _train_step(keras_layer, x), _train_step(fused_layer, x)
+    for name, want, have in zip(
+        ["y", "dx", "dgamma", "dbeta", "y_inference"], expected, got, strict=True
+    ):
+        np.testing.assert_allclose(have, want, rtol=1e-4, atol=1e-4, err_msg=name)
+    for variable in ("moving_mean", "moving_variance"):
+        want, have = getattr(keras_layer, variable), getattr(fused_layer, variable)
+        np.testing.assert_allclose(have.numpy(), want.numpy(), rtol=1e-6, err_msg=variable)
+    assert got[0].dtype == np.float32 and fused_layer.compute_dtype == keras_layer.compute_dtype
+
+
+def test_takes_the_fused_kernel_on_a_cpu_and_keras_ops_otherwise():
+    assert fused_kernel_available()  # the test machines have no GPU
+    layer = _layer(FusedBatchNormalization, (8, 5, 5, 3))
+    for training in (True, False):
+        ops = _op_types(layer, (8, 5, 5, 3), training)
+        assert "FusedBatchNormV3" in ops and "Mean" not in ops
+    # Cross-replica statistics are Keras's own path: the fused kernel sees one replica only.
+    synchronized = _layer(FusedBatchNormalization, (8, 5, 5, 3), synchronized=True)
+    ops = _op_types(synchronized, (8, 5, 5, 3), True)
+    assert "FusedBatchNormV3" not in ops and "DivNoNan" in ops  # Keras's synchronized moments
+
+
+def test_the_networks_use_it_and_it_saves_and_loads(tmp_path):
+    generator, discriminator = networks.build("dcgan", (28, 28, 1), 8, base_filters=8)
+    norms = [
+        x for x in generator.layers + discriminator.layers if "Normalization" in type(x).__name__
+    ]
+    assert norms and all(isinstance(x, FusedBatchNormalization) for x in norms)
+    z = np.random.default_rng(2).normal(size=(4, 8)).astype("float32")
+    generator(z, training=True)  # moves the moving statistics off their initial values
+    path = tmp_path / "generator.keras"
+    generator.save(path)
+    loaded = keras.saving.load_model(path)
+    assert sum(isinstance(x, FusedBatchNormalization) for x in loaded.layers) == 2
+    np.testing.assert_allclose(loaded(z, training=False), generator(z, training=False), atol=1e-6)
