@@ -92,12 +92,8 @@ def test_takes_the_fused_kernel_on_a_cpu_and_keras_ops_otherwise():
     assert "FusedBatchNormV3" not in ops and "DivNoNan" in ops  # Keras's synchronized moments
 
 
-def test_the_networks_use_it_and_it_saves_and_loads(tmp_path):
-    generator, discriminator = networks.build("dcgan", (28, 28, 1), 8, base_filters=8)
-    norms = [
-        x for x in generator.layers + discriminator.layers if "Normalization" in type(x).__name__
-    ]
-    assert norms and all(isinstance(x, FusedBatchNormalization) for x in norms)
+def test_a_generator_with_it_saves_and_loads(tmp_path):
+    generator, _ = networks.build("dcgan", (28, 28, 1), 8, base_filters=8)
     z = np.random.default_rng(2).normal(size=(4, 8)).astype("float32")
     generator(z, training=True)  # moves the moving statistics off their initial values
     path = tmp_path / "generator.keras"
@@ -105,3 +101,27 @@ def test_the_networks_use_it_and_it_saves_and_loads(tmp_path):
     loaded = keras.saving.load_model(path)
     assert sum(isinstance(x, FusedBatchNormalization) for x in loaded.layers) == 2
     np.testing.assert_allclose(loaded(z, training=False), generator(z, training=False), atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("arch", "shape", "options", "expected"),
+    [
+        ("dcgan", (28, 28, 1), {"base_filters": 8}, 3),  # 2 in G, 1 in D (none on its input)
+        ("resnet", (28, 28, 1), {"width": 8}, 5),  # 2 per up-block in G, and its output BN
+        ("mlp", (2,), {"generator_hidden": (8, 8), "generator_batchnorm": True}, 2),
+    ],
+)
+def test_the_networks_use_it_and_fused_batch_norm_false_builds_keras_own_layer(
+    arch, shape, options, expected
+):
+    for fused, layer_class in (
+        (True, FusedBatchNormalization),
+        (False, keras.layers.BatchNormalization),
+    ):
+        generator, discriminator = networks.build(arch, shape, 8, fused_batch_norm=fused, **options)
+        norms = [
+            type(x)
+            for x in generator.layers + discriminator.layers
+            if isinstance(x, keras.layers.BatchNormalization)
+        ]
+        assert norms == [layer_class] * expected

@@ -194,7 +194,7 @@ def test_a_nan_run_exits_3_without_evaluating(labelled_npz, tmp_path, monkeypatc
     monkeypatch.setattr(TensorBoardLogger, "on_epoch_end", fails)
     run_dir = tmp_path / "run"
     args = ["--dataset", str(labelled_npz), "--epochs", "2", "--run-dir", str(run_dir), *TINY]
-    code = train_cli.main([*args, "--eval-every", "1", "--lr-d", "1e10", "--lr-g", "1e10"])
+    code = train_cli.main([*args, "--eval-every", "1", "--lr-d", "1e20", "--lr-g", "1e20"])
     err = capsys.readouterr().err
     assert code == train_cli.EXIT_DIVERGED == 3, err
     assert "Error: Training stopped at step" in err

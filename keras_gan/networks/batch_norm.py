@@ -85,3 +85,11 @@ class FusedBatchNormalization(keras.layers.BatchNormalization):
         if len(inputs.shape) == 2:
             outputs = tf.reshape(outputs, tf.shape(inputs))
         return tf.cast(outputs, self.compute_dtype)
+
+
+def batch_normalization(fused: bool = True, **options) -> keras.layers.BatchNormalization:
+    """A `FusedBatchNormalization` (`fused=True`, the builders' default) or Keras's own layer,
+    for the builders' `fused_batch_norm` option: the same results either way, so `False` only
+    reproduces the speed of runs before the fused kernel."""
+    layer_class = FusedBatchNormalization if fused else keras.layers.BatchNormalization
+    return layer_class(**options)

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import keras
 from keras import layers
 
-from keras_gan.networks.batch_norm import FusedBatchNormalization
+from keras_gan.networks.batch_norm import batch_normalization
 from keras_gan.networks.blocks import (
     check_num_classes,
     generator_inputs,
@@ -63,9 +63,10 @@ def _init():
     return keras.initializers.RandomNormal(0.0, DCGAN_INIT_STDDEV)
 
 
-def _batch_norm():
+def _batch_norm(fused: bool):
     """BatchNorm with gamma ~ N(1, 0.02) as in the DCGAN reference code."""
-    return FusedBatchNormalization(
+    return batch_normalization(
+        fused,
         momentum=0.9,
         epsilon=1e-5,
         gamma_initializer=keras.initializers.RandomNormal(1.0, DCGAN_INIT_STDDEV),
@@ -81,6 +82,7 @@ def build_dcgan_generator(
     extra_layers: int = 0,
     num_classes: int | None = None,
     label_embedding_dim: int = 16,
+    fused_batch_norm: bool = True,
 ) -> keras.Model:
     """DCGAN G (Radford et al. 2016, Fig. 1): z projected to start x start x C, then stride-2
     transposed convs + BatchNorm + ReLU halving the channels, tanh output.
@@ -94,6 +96,8 @@ def build_dcgan_generator(
         extra_layers: stride-1 conv blocks per resolution (`n_extra_layers` in the WGAN code).
         num_classes: makes the model take `[z, label]`, the label embedding concatenated to z.
         label_embedding_dim: the size of that embedding.
+        fused_batch_norm: BatchNorm through TensorFlow's fused kernel on CPUs
+            (`FusedBatchNormalization`, same results); False keeps Keras's own layer.
     """
     check_num_classes(num_classes)
     start, doublings, channels = _dcgan_geometry(image_shape)
@@ -101,14 +105,14 @@ def build_dcgan_generator(
     inputs, x = generator_inputs(latent_dim, num_classes, label_embedding_dim)
     x = layers.Dense(start * start * filters, use_bias=False, kernel_initializer=_init())(x)
     x = layers.Reshape((start, start, filters))(x)
-    x = _batch_norm()(x)
+    x = _batch_norm(fused_batch_norm)(x)
     x = layers.ReLU()(x)
     for step in range(doublings):
         for _ in range(extra_layers):
             x = layers.Conv2D(
                 filters, 3, padding="same", use_bias=False, kernel_initializer=_init()
             )(x)
-            x = _batch_norm()(x)
+            x = _batch_norm(fused_batch_norm)(x)
             x = layers.ReLU()(x)
         if step == doublings - 1:
             break
@@ -121,7 +125,7 @@ def build_dcgan_generator(
             use_bias=False,
             kernel_initializer=_init(),
         )(x)
-        x = _batch_norm()(x)
+        x = _batch_norm(fused_batch_norm)(x)
         x = layers.ReLU()(x)
     x = layers.Conv2DTranspose(
         channels, kernel_size, strides=2, padding="same", kernel_initializer=_init()
@@ -140,6 +144,7 @@ def build_dcgan_discriminator(
     normalization: str = "batch",
     spectral_norm: bool = False,
     num_classes: int | None = None,
+    fused_batch_norm: bool = True,
 ) -> keras.Model:
     """DCGAN D (Radford et al. 2016): stride-2 convs + LeakyReLU(0.2) doubling the channels,
     no normalisation on the first layer, then one logit.
@@ -156,6 +161,8 @@ def build_dcgan_discriminator(
         spectral_norm: spectral normalisation of every conv and the logit (Miyato et al. 2018).
         num_classes: makes the model take `[image, label]`, a projection discriminator
             (Miyato & Koyama 2018).
+        fused_batch_norm: BatchNorm through TensorFlow's fused kernel on CPUs
+            (`FusedBatchNormalization`, same results); False keeps Keras's own layer.
     """
     check_num_classes(num_classes)
     if normalization not in ("batch", "layer", "none"):
@@ -176,7 +183,7 @@ def build_dcgan_discriminator(
         )
         x = maybe_spectral(conv, spectral_norm)(x)
         if step > 0 and normalization == "batch":
-            x = _batch_norm()(x)
+            x = _batch_norm(fused_batch_norm)(x)
         elif step > 0 and normalization == "layer":
             x = layers.LayerNormalization(axis=(1, 2, 3))(x)
         x = layers.LeakyReLU(leaky_slope)(x)

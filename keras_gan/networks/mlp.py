@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import keras
 from keras import layers
 
-from keras_gan.networks.batch_norm import FusedBatchNormalization
+from keras_gan.networks.batch_norm import batch_normalization
 from keras_gan.networks.blocks import (
     Maxout,
     check_num_classes,
@@ -32,6 +32,7 @@ def build_mlp_generator(
     output_activation: str | None = None,
     num_classes: int | None = None,
     label_embedding_dim: int = 16,
+    fused_batch_norm: bool = True,
 ) -> keras.Model:
     """Fully connected G: z -> hidden layers -> prod(image_shape) -> reshape.
 
@@ -47,6 +48,8 @@ def build_mlp_generator(
         output_activation: defaults to tanh for images and linear for flat vectors.
         num_classes: makes the model take `[z, label]` (a conditional generator).
         label_embedding_dim: the size of the label embedding concatenated to z.
+        fused_batch_norm: BatchNorm through TensorFlow's fused kernel on CPUs
+            (`FusedBatchNormalization`, same results); False keeps Keras's own layer.
     """
     check_num_classes(num_classes)
     image_shape = tuple(image_shape)
@@ -54,7 +57,7 @@ def build_mlp_generator(
     for width in generator_hidden:
         x = layers.Dense(width, use_bias=not generator_batchnorm, **_init(init_std))(x)
         if generator_batchnorm:
-            x = FusedBatchNormalization()(x)
+            x = batch_normalization(fused_batch_norm)(x)
         x = layers.Activation(activation)(x)
         if generator_dropout:
             x = layers.Dropout(generator_dropout)(x)

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import keras
 from keras import layers
 
-from keras_gan.networks.batch_norm import FusedBatchNormalization
+from keras_gan.networks.batch_norm import batch_normalization
 from keras_gan.networks.blocks import (
     check_num_classes,
     generator_inputs,
@@ -52,19 +52,19 @@ def _multiplier(step: int) -> int:
     return min(2**step, MAX_WIDTH_MULTIPLIER)
 
 
-def _batch_norm(name: str) -> FusedBatchNormalization:
-    return FusedBatchNormalization(momentum=0.9, epsilon=1e-5, name=name)
+def _batch_norm(name: str, fused: bool) -> keras.layers.BatchNormalization:
+    return batch_normalization(fused, momentum=0.9, epsilon=1e-5, name=name)
 
 
-def _up_block(x, filters: int, name: str):
+def _up_block(x, filters: int, name: str, fused_batch_norm: bool):
     """G's block: BN, ReLU, upsample, conv3x3, BN, ReLU, conv3x3, plus upsample + conv1x1."""
     shortcut = layers.UpSampling2D(2, name=f"{name}_sc_up")(x)
     shortcut = layers.Conv2D(filters, 1, name=f"{name}_sc_conv")(shortcut)
-    x = _batch_norm(f"{name}_bn1")(x)
+    x = _batch_norm(f"{name}_bn1", fused_batch_norm)(x)
     x = layers.ReLU(name=f"{name}_relu1")(x)
     x = layers.UpSampling2D(2, name=f"{name}_up")(x)
     x = layers.Conv2D(filters, 3, padding="same", name=f"{name}_conv1")(x)
-    x = _batch_norm(f"{name}_bn2")(x)
+    x = _batch_norm(f"{name}_bn2", fused_batch_norm)(x)
     x = layers.ReLU(name=f"{name}_relu2")(x)
     x = layers.Conv2D(filters, 3, padding="same", name=f"{name}_conv2")(x)
     return layers.Add(name=f"{name}_add")([x, shortcut])
@@ -103,6 +103,7 @@ def build_resnet_generator(
     width: int = 16,
     num_classes: int | None = None,
     label_embedding_dim: int = 16,
+    fused_batch_norm: bool = True,
 ) -> keras.Model:
     """Residual G (Miyato et al. 2018, Table 4): z -> dense to start x start, one up-block per
     doubling, then BN, ReLU, conv3x3 and tanh.
@@ -117,6 +118,8 @@ def build_resnet_generator(
         width: channels of the last (full-resolution) block.
         num_classes: makes the model take `[z, label]`, the label embedding concatenated to z.
         label_embedding_dim: the size of that embedding.
+        fused_batch_norm: BatchNorm through TensorFlow's fused kernel on CPUs
+            (`FusedBatchNormalization`, same results); False keeps Keras's own layer.
     """
     check_num_classes(num_classes)
     _check_width(width)
@@ -126,8 +129,8 @@ def build_resnet_generator(
     x = layers.Dense(start * start * widths[0], name="project")(x)
     x = layers.Reshape((start, start, widths[0]), name="to_grid")(x)
     for step, filters in enumerate(widths):
-        x = _up_block(x, filters, f"up{step + 1}")
-    x = _batch_norm("out_bn")(x)
+        x = _up_block(x, filters, f"up{step + 1}", fused_batch_norm)
+    x = _batch_norm("out_bn", fused_batch_norm)(x)
     x = layers.ReLU(name="out_relu")(x)
     x = layers.Conv2D(channels, 3, padding="same", name="to_pixels")(x)
     image = layers.Activation("tanh", dtype="float32", name="output")(x)
