@@ -1,13 +1,21 @@
 """FusedBatchNormalization: Keras's BatchNormalization, computed by TensorFlow's fused kernel
 on CPUs, with the same results (Ioffe & Szegedy 2015, Algorithm 1 and 2)."""
 
+import subprocess
+import sys
+
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 
-from keras_gan import networks
-from keras_gan.networks.batch_norm import FusedBatchNormalization, fused_kernel_available
+from keras_gan import GAN, networks
+from keras_gan.callbacks import ExportGenerator
+from keras_gan.networks.batch_norm import (
+    FusedBatchNormalization,
+    fused_kernel_available,
+    with_keras_batch_norm,
+)
 
 MOMENTUM, EPSILON = 0.9, 1e-5
 
@@ -125,3 +133,37 @@ def test_the_networks_use_it_and_fused_batch_norm_false_builds_keras_own_layer(
             if isinstance(x, keras.layers.BatchNormalization)
         ]
         assert norms == [layer_class] * expected
+
+
+def test_an_exported_generator_loads_with_plain_keras(tmp_path):
+    """generator.keras names Keras's own layer, so it loads without keras_gan, as before."""
+    generator, discriminator = networks.build("dcgan", (28, 28, 1), 8, base_filters=8)
+    gan = GAN(generator, discriminator, latent_dim=8, ema_momentum=0.9, seed=0)
+    gan.compile()
+    images = np.random.default_rng(3).uniform(-1, 1, (32, 28, 28, 1)).astype("float32")
+    path = tmp_path / "generator.keras"
+    gan.fit(images, batch_size=16, epochs=1, verbose=0, callbacks=[ExportGenerator(path)])
+    z = np.random.default_rng(4).normal(size=(4, 8)).astype("float32")
+    np.save(tmp_path / "z.npy", z)
+    expected = np.asarray(gan.sampling_generator(z, training=False))
+    script = (
+        "import sys, keras, numpy as np\n"
+        "model = keras.saving.load_model(sys.argv[1], safe_mode=True)\n"
+        "assert 'keras_gan' not in sys.modules\n"
+        "print(sorted({type(x).__name__ for x in model.layers if 'Norm' in type(x).__name__}))\n"
+        "np.save(sys.argv[3], np.asarray(model(np.load(sys.argv[2]), training=False)))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script, str(path), str(tmp_path / "z.npy"), str(tmp_path / "y.npy")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.split("\n")[-2] == "['BatchNormalization']"
+    np.testing.assert_allclose(np.load(tmp_path / "y.npy"), expected, atol=1e-6)
+
+
+def test_with_keras_batch_norm_keeps_a_model_without_the_fused_layer():
+    generator, _ = networks.build("dcgan", (28, 28, 1), 8, base_filters=8, fused_batch_norm=False)
+    assert with_keras_batch_norm(generator) is generator

@@ -21,6 +21,7 @@ from matplotlib.figure import Figure
 from keras_gan import files
 from keras_gan.checkpoints import state_is_finite, training_step
 from keras_gan.gan import sampling_generator
+from keras_gan.networks.batch_norm import with_keras_batch_norm
 
 __all__ = [
     "EpochAware",
@@ -162,4 +163,5 @@ class ExportGenerator(keras.callbacks.Callback):
         if not state_is_finite(self.model):
             logger.error("Not exporting %s: the weights hold NaN or infinite values.", self.path)
             return None
-        return files.write_atomically(self.path, sampling_generator(self.model).save)
+        generator = with_keras_batch_norm(sampling_generator(self.model))
+        return files.write_atomically(self.path, generator.save)

@@ -29,6 +29,7 @@ from keras_gan.evaluation.reference import matching_data_options, reference_imag
 from keras_gan.evaluation.scoring import generate_images
 from keras_gan.files import write_atomically, write_text_atomically
 from keras_gan.gan import sampling_generator
+from keras_gan.networks.batch_norm import with_keras_batch_norm
 from keras_gan.run_dir import RunPaths
 
 __all__ = ["EvaluationCallback"]
@@ -301,7 +302,7 @@ class EvaluationCallback(keras.callbacks.Callback):
     def _save_best(self, epoch: int, values: dict[str, float]) -> None:
         if self.best_path is None:
             return
-        generator = sampling_generator(self.model)
+        generator = with_keras_batch_norm(sampling_generator(self.model))
         write_atomically(self.best_path, generator.save)
         meta = {"epoch": epoch, **values, "feature_space": self.space.name, "n": self.n}
         write_text_atomically(

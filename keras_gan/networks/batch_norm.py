@@ -13,7 +13,9 @@ results (the moving variance is the same biased batch variance Keras averages). 
 fused kernel only where that is the same computation and measured: the TensorFlow backend,
 no GPU or TPU (where Keras's XLA compilation fuses the ops anyway; not measured there),
 2-D or 4-D inputs normalised over the last axis, no mask, renorm or cross-replica
-(`synchronized`) statistics. Anything else is Keras's own `call`.
+(`synchronized`) statistics. Anything else is Keras's own `call`. Exported generators
+(`generator.keras`, `generator_best.keras`) name Keras's layer (`with_keras_batch_norm`), so
+they load without keras_gan.
 """
 
 from __future__ import annotations
@@ -93,3 +95,26 @@ def batch_normalization(fused: bool = True, **options) -> keras.layers.BatchNorm
     reproduces the speed of runs before the fused kernel."""
     layer_class = FusedBatchNormalization if fused else keras.layers.BatchNormalization
     return layer_class(**options)
+
+
+def with_keras_batch_norm(model: keras.Model) -> keras.Model:
+    """`model`, or a copy with Keras's own `BatchNormalization` in place of each of its
+    `FusedBatchNormalization` layers (same config and weights), so that an exported generator
+    loads with plain `keras.saving.load_model`, without keras_gan, as it did before the fused
+    layer. A model `keras.models.clone_model` cannot copy (a subclass) is returned as it is.
+    """
+    if not any(isinstance(layer, FusedBatchNormalization) for layer in model.layers):
+        return model
+
+    def clone_layer(layer: keras.layers.Layer) -> keras.layers.Layer:
+        layer_class = layer.__class__
+        if isinstance(layer, FusedBatchNormalization):
+            layer_class = keras.layers.BatchNormalization
+        return layer_class.from_config(layer.get_config())
+
+    try:
+        copy = keras.models.clone_model(model, clone_function=clone_layer)
+    except ValueError:
+        return model
+    copy.set_weights(model.get_weights())
+    return copy
