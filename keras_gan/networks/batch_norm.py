@@ -5,8 +5,8 @@ float32, the moments, a subtraction, multiplications and their gradients, a doze
 per layer and step where tf.keras called one `FusedBatchNormV3` (keras-team/keras-core#225,
 "BatchNorm is slow"). With XLA off, as Keras leaves it on CPUs, each of them is a separate
 pass over the activations. On the 2-core CPU of docs/benchmarks.md ("Fused batch
-normalisation") the fused kernel made the DCGAN's step 1.30x faster at 28x28 and 1.48x at
-64x64 in `mixed_bfloat16`, 1.13x at 64x64 in float32 and nothing at 28x28 in float32.
+normalisation", `benchmarks/batch_norm.py`) the fused kernel made the default DCGAN step
+1.26x faster at 28x28 and 1.38x at 64x64 in `mixed_bfloat16`, 1.08x and 1.15x in float32.
 
 `FusedBatchNormalization` is a `BatchNormalization`: the same arguments, weights, config and
 results (the moving variance is the same biased batch variance Keras averages). It takes the
