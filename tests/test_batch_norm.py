@@ -167,3 +167,16 @@ def test_an_exported_generator_loads_with_plain_keras(tmp_path):
 def test_with_keras_batch_norm_keeps_a_model_without_the_fused_layer():
     generator, _ = networks.build("dcgan", (28, 28, 1), 8, base_filters=8, fused_batch_norm=False)
     assert with_keras_batch_norm(generator) is generator
+
+
+def test_a_fused_batch_norm_option_that_is_not_a_bool_is_refused(tmp_path, capsys):
+    from keras_gan.cli import train as train_cli
+
+    args = ["--dataset", "mnist", "--epochs", "1", "--run-dir", str(tmp_path / "run")]
+    code = train_cli.main([*args, "--network-option", "fused_batch_norm=maybe"])
+    errors = [line for line in capsys.readouterr().err.splitlines() if line.startswith("Error")]
+    assert code != 0
+    assert errors == [
+        "Error: Bad network option for dcgan: fused_batch_norm must be true or false, got 'maybe'."
+    ]
+    assert not (tmp_path / "run" / "generator.keras").exists()

@@ -92,7 +92,13 @@ class FusedBatchNormalization(keras.layers.BatchNormalization):
 def batch_normalization(fused: bool = True, **options) -> keras.layers.BatchNormalization:
     """A `FusedBatchNormalization` (`fused=True`, the builders' default) or Keras's own layer,
     for the builders' `fused_batch_norm` option: the same results either way, so `False` only
-    reproduces the speed of runs before the fused kernel."""
+    reproduces the speed of runs before the fused kernel.
+
+    Raises:
+        ValueError: when `fused` is not a bool (e.g. a mistyped `--network-option`).
+    """
+    if not isinstance(fused, bool):
+        raise ValueError(f"fused_batch_norm must be true or false, got {fused!r}.")
     layer_class = FusedBatchNormalization if fused else keras.layers.BatchNormalization
     return layer_class(**options)
 
