@@ -58,8 +58,8 @@ class FusedBatchNormalization(keras.layers.BatchNormalization):
             return super().call(inputs, training=training, mask=mask)
         import tensorflow as tf
 
-        channels = inputs.shape[-1]
-        images = tf.reshape(inputs, (-1, 1, 1, channels)) if len(inputs.shape) == 2 else inputs
+        channels, flat = inputs.shape[-1], len(inputs.shape) == 2
+        images = tf.reshape(inputs, (-1, 1, 1, channels)) if flat else inputs
         scale = self.gamma if self.scale else tf.ones((channels,), "float32")
         offset = self.beta if self.center else tf.zeros((channels,), "float32")
         if training and self.trainable:
@@ -84,7 +84,7 @@ class FusedBatchNormalization(keras.layers.BatchNormalization):
                 epsilon=self.epsilon,
                 is_training=False,
             )
-        if len(inputs.shape) == 2:
+        if flat:
             outputs = tf.reshape(outputs, tf.shape(inputs))
         return tf.cast(outputs, self.compute_dtype)
 
