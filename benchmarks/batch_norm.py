@@ -39,6 +39,9 @@ class StepClock(keras.callbacks.Callback):
         super().__init__()
         self.skip, self.started, self.seconds = skip, None, 0.0
 
+    def on_train_begin(self, logs=None):
+        self.started = time.perf_counter()
+
     def on_train_batch_end(self, batch, logs=None):
         if batch + 1 == self.skip:
             self.started = time.perf_counter()
