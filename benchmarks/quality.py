@@ -56,9 +56,10 @@ OLD_DEFAULT = {
     "d_steps": 1,
     "ema_momentum": 0.99,
     "augment": "off",
-    # The builder's width at every image size, and Keras's own BatchNormalization layer, which
-    # every network used before FusedBatchNormalization (the same results, slower on CPUs).
-    "network_options": {"base_filters": 64, "fused_batch_norm": False},
+    # The builder's width at every image size, no extra layers, and Keras's own
+    # BatchNormalization layer, which every network used before FusedBatchNormalization (the
+    # same results, slower on CPUs).
+    "network_options": {"base_filters": 64, "extra_layers": 0, "fused_batch_norm": False},
 }
 CONFIG_FIELDS = {
     "old-default": OLD_DEFAULT,

@@ -75,7 +75,7 @@ def test_two_epochs_leave_every_artefact(finished_run):
     assert config["arch"] == "dcgan" and config["image_shape"] == [28, 28, 1]
     assert (config["lr_d"], config["beta1"], config["latent_dim"]) == (6e-4, 0.5, 16)
     assert config["ema_momentum"] == training.ARCHITECTURE_DEFAULTS["dcgan"]["ema_momentum"] > 0
-    assert training.load_config(run_dir).network_options == {"base_filters": 8}
+    assert training.load_config(run_dir).network_options == {"base_filters": 8, "extra_layers": 2}
 
     assert np.load(paths.sample_noise).shape == (64, 16)
     for number in (1, 2):

@@ -121,7 +121,7 @@ def test_the_dcgans_default_width_in_float32_and_twice_it_in_mixed_precision(
     from keras_gan import training
 
     resolved = config.TrainConfig("mine", image_shape=image_shape, precision=precision).resolved()
-    assert resolved.network_options == {"base_filters": base_filters}
+    assert resolved.network_options["base_filters"] == base_filters
     assert config.default_dcgan_width(image_shape, precision) == base_filters
     if image_shape[0] <= 64:
         gan = training.build_gan(dataclasses.replace(resolved, latent_dim=8))
@@ -138,7 +138,7 @@ def test_the_default_width_follows_the_precision_auto_resolves_to(monkeypatch):
         resolved = config.TrainConfig("mine", image_shape=(28, 28, 1)).resolved()
         assert (resolved.precision, resolved.network_options) == (
             machine,
-            {"base_filters": base_filters},
+            {"base_filters": base_filters, "extra_layers": 2},
         )
 
 
@@ -150,7 +150,7 @@ def test_the_default_width_refuses_an_unresolved_precision():
 def test_a_width_the_run_sets_wins_and_other_architectures_keep_their_own():
     shape = (64, 64, 3)
     mine = config.TrainConfig("mine", image_shape=shape, network_options={"base_filters": 64})
-    assert mine.resolved().network_options == {"base_filters": 64}
+    assert mine.resolved().network_options == {"base_filters": 64, "extra_layers": 0}
     for arch in ("resnet", "mlp"):
         assert (
             config.TrainConfig("mine", arch=arch, image_shape=shape).resolved().network_options
@@ -172,3 +172,58 @@ def test_a_dcgan_config_file_written_before_the_width_rule_loads_as_the_builders
     loaded = config.TrainConfig.load(tmp_path / "config.json")
     assert loaded.network_options == {"base_filters": 64, "extra_layers": 1}
     assert loaded.resolved().network_options == {"base_filters": 64, "extra_layers": 1}
+
+
+@pytest.mark.parametrize(
+    ("image_shape", "extra_layers", "extra_convs"),
+    [((14, 14, 1), 2, 4), ((28, 28, 1), 2, 8), ((32, 32, 3), 0, 0), ((64, 64, 3), 0, 0)],
+)
+def test_the_dcgan_gets_two_extra_layers_per_resolution_up_to_28x28(
+    image_shape, extra_layers, extra_convs
+):
+    """Nets of at most two upsamplings (7 -> 14 -> 28) get two stride-1 3x3 conv blocks at
+    each resolution of G and D: at 28x28 four in G (7x7, 14x14) and four in D (14x14, 7x7).
+    From 32x32 (three upsamplings) on the DCGAN stays plain."""
+    from keras_gan import training
+
+    resolved = config.TrainConfig("mine", image_shape=image_shape, precision="float32").resolved()
+    assert resolved.network_options["extra_layers"] == extra_layers
+    assert config.default_dcgan_extra_layers(image_shape) == extra_layers
+    gan = training.build_gan(dataclasses.replace(resolved, latent_dim=8))
+    stride_one = [
+        layer
+        for model in (gan.generator, gan.discriminator)
+        for layer in model.layers
+        if type(layer).__name__ == "Conv2D" and layer.strides == (1, 1)
+    ]
+    assert len(stride_one) == extra_convs
+    assert all(layer.kernel_size == (3, 3) for layer in stride_one)
+
+
+def test_extra_layers_the_run_sets_win_and_other_architectures_get_none():
+    shape = (28, 28, 1)
+    plain = config.TrainConfig("mine", image_shape=shape, network_options={"extra_layers": 0})
+    assert plain.resolved().network_options["extra_layers"] == 0
+    for arch in ("resnet", "mlp"):
+        resolved = config.TrainConfig("mine", arch=arch, image_shape=shape).resolved()
+        assert "extra_layers" not in resolved.network_options
+    assert config.default_dcgan_extra_layers(None) is None
+    assert config.default_dcgan_extra_layers((30, 30, 1)) is None  # the build says why
+
+
+def test_a_dcgan_config_file_written_before_the_extra_layers_rule_loads_without_them(tmp_path):
+    """A run saved before the rule built the plain DCGAN, and must resume with it: its weights
+    have no extra layers to load into."""
+    resolved = config.TrainConfig(
+        "mine", image_shape=(28, 28, 1), seed=0, precision="float32"
+    ).resolved()
+    resolved.save(tmp_path / "config.json")
+    assert config.TrainConfig.load(tmp_path / "config.json").network_options == {
+        "base_filters": 32,
+        "extra_layers": 2,
+    }
+    values = json.loads((tmp_path / "config.json").read_text())
+    values["network_options"] = {"base_filters": 32}  # what such a file held
+    (tmp_path / "config.json").write_text(json.dumps(values))
+    loaded = config.TrainConfig.load(tmp_path / "config.json")
+    assert loaded.resolved().network_options == {"base_filters": 32, "extra_layers": 0}

@@ -29,6 +29,7 @@ _WHERE = {
     "TrainConfig": "keras_gan.training.config",
     "architectures": "keras_gan.training.config",
     "canonical_loss": "keras_gan.training.config",
+    "default_dcgan_extra_layers": "keras_gan.training.config",
     "default_dcgan_width": "keras_gan.training.config",
     "check_writable": "keras_gan.training.runs",
     "default_run_dir": "keras_gan.training.runs",

@@ -32,6 +32,8 @@ from keras_gan.training.defaults import (
     ARCHITECTURES,
     AUGMENT_CHOICES,
     DATASET_DEFAULTS,
+    DCGAN_EXTRA_LAYERS,
+    DCGAN_EXTRA_LAYERS_MAX_UPSAMPLINGS,
     DCGAN_MIN_BASE_FILTERS,
     DCGAN_WIDEST_FILTERS,
     DEFAULT_LOSS,
@@ -41,6 +43,7 @@ from keras_gan.training.defaults import (
     JIT_COMPILE_CHOICES,
     LEGACY_AUGMENT,
     LEGACY_DCGAN_BASE_FILTERS,
+    LEGACY_DCGAN_EXTRA_LAYERS,
     LEGACY_PRECISION,
     LOSS_ALIASES,
     LOSS_DEFAULTS,
@@ -82,6 +85,7 @@ __all__ = [
     "TrainConfig",
     "architectures",
     "canonical_loss",
+    "default_dcgan_extra_layers",
     "default_dcgan_width",
 ]
 
@@ -127,6 +131,24 @@ def default_dcgan_width(
         return None
     widest = DCGAN_WIDEST_FILTERS[precision]
     return max(DCGAN_MIN_BASE_FILTERS[precision], widest >> (doublings - 1))
+
+
+def default_dcgan_extra_layers(image_shape: tuple[int, ...] | None) -> int | None:
+    """The DCGAN `extra_layers` of a run that sets none: `DCGAN_EXTRA_LAYERS` stride-1 conv
+    blocks per resolution in G and D for nets of at most `DCGAN_EXTRA_LAYERS_MAX_UPSAMPLINGS`
+    upsamplings (28x28 and smaller), none for larger images. Depth at 28x28 bought more than
+    the images/s it cost (docs/benchmarks.md, "Extra layers"). `None` when the shape is
+    unknown or no DCGAN can build it (the build says why).
+    """
+    if image_shape is None or len(image_shape) != 3:
+        return None
+    from keras_gan.networks import dcgan_start_size  # Keras: only when a shape is known
+
+    try:
+        _, doublings = dcgan_start_size(image_shape[0])
+    except ValueError:
+        return None
+    return DCGAN_EXTRA_LAYERS if doublings <= DCGAN_EXTRA_LAYERS_MAX_UPSAMPLINGS else 0
 
 
 @dataclasses.dataclass
@@ -320,6 +342,10 @@ class TrainConfig:
             width = default_dcgan_width(image_shape, precision)
             if width is not None:
                 options["base_filters"] = width
+        if arch == "dcgan" and "extra_layers" not in options:
+            extra_layers = default_dcgan_extra_layers(image_shape)
+            if extra_layers is not None:
+                options["extra_layers"] = extra_layers
         return dataclasses.replace(
             self,
             augment=resolved_augment(self.augment, info),
@@ -372,7 +398,7 @@ class TrainConfig:
         A file without `precision` (written before the setting existed) is a float32 run;
         one without `augment` or `pack` has no augmentation and no packing; a DCGAN with an
         image shape but no `base_filters` has the builder's 64 (`default_dcgan_width` came
-        later).
+        later), and one without `extra_layers` none (`default_dcgan_extra_layers` came later).
 
         Raises:
             TrainingError: when the file cannot be read or holds bad settings.
@@ -389,7 +415,11 @@ class TrainConfig:
         options = values.get("network_options")
         sized = values.get("image_shape") is not None  # a run's: the width rule saw the shape
         if values.get("arch") == "dcgan" and sized and isinstance(options, dict):
-            values["network_options"] = {"base_filters": LEGACY_DCGAN_BASE_FILTERS, **options}
+            values["network_options"] = {
+                "base_filters": LEGACY_DCGAN_BASE_FILTERS,
+                "extra_layers": LEGACY_DCGAN_EXTRA_LAYERS,
+                **options,
+            }
         try:
             return cls.from_dict(values)
         except TypeError as error:  # e.g. a setting of the wrong JSON type
