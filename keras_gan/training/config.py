@@ -107,6 +107,19 @@ _POSITIVE_INTS = (
 )
 
 
+def _dcgan_upsamplings(image_shape: tuple[int, ...] | None) -> int | None:
+    """How many times the DCGAN of `image_shape` doubles its start size; `None` when the
+    shape is unknown or no DCGAN can build it (the build says why)."""
+    if image_shape is None or len(image_shape) != 3:
+        return None
+    from keras_gan.networks import dcgan_start_size  # Keras: only when a shape is known
+
+    try:
+        return dcgan_start_size(image_shape[0])[1]
+    except ValueError:
+        return None
+
+
 def default_dcgan_width(
     image_shape: tuple[int, ...] | None, precision: str = "float32"
 ) -> int | None:
@@ -121,13 +134,8 @@ def default_dcgan_width(
         TrainingError: for a precision not in `PRECISIONS` ("auto" is resolved first).
     """
     check_choice("precision", precision, PRECISIONS)
-    if image_shape is None or len(image_shape) != 3:
-        return None
-    from keras_gan.networks import dcgan_start_size  # Keras: only when a shape is known
-
-    try:
-        _, doublings = dcgan_start_size(image_shape[0])
-    except ValueError:
+    doublings = _dcgan_upsamplings(image_shape)
+    if doublings is None:
         return None
     widest = DCGAN_WIDEST_FILTERS[precision]
     return max(DCGAN_MIN_BASE_FILTERS[precision], widest >> (doublings - 1))
@@ -140,13 +148,8 @@ def default_dcgan_extra_layers(image_shape: tuple[int, ...] | None) -> int | Non
     the images/s it cost (docs/benchmarks.md, "Extra layers"). `None` when the shape is
     unknown or no DCGAN can build it (the build says why).
     """
-    if image_shape is None or len(image_shape) != 3:
-        return None
-    from keras_gan.networks import dcgan_start_size  # Keras: only when a shape is known
-
-    try:
-        _, doublings = dcgan_start_size(image_shape[0])
-    except ValueError:
+    doublings = _dcgan_upsamplings(image_shape)
+    if doublings is None:
         return None
     return DCGAN_EXTRA_LAYERS if doublings <= DCGAN_EXTRA_LAYERS_MAX_UPSAMPLINGS else 0
 
