@@ -227,3 +227,16 @@ def test_a_dcgan_config_file_written_before_the_extra_layers_rule_loads_without_
     (tmp_path / "config.json").write_text(json.dumps(values))
     loaded = config.TrainConfig.load(tmp_path / "config.json")
     assert loaded.resolved().network_options == {"base_filters": 32, "extra_layers": 0}
+
+
+@pytest.mark.parametrize("value", ["-1", "1.5", "two"])
+def test_an_extra_layers_value_that_is_not_a_count_gets_one_line(value, tmp_path, capsys):
+    from keras_gan.cli import train as train_cli
+
+    args = ["--dataset", "mnist", "--epochs", "1", "--run-dir", str(tmp_path / "run")]
+    code = train_cli.main([*args, "--network-option", f"extra_layers={value}"])
+    errors = [line for line in capsys.readouterr().err.splitlines() if line.startswith("Error")]
+    assert code != 0
+    assert len(errors) == 1
+    assert errors[0].startswith("Error: Bad network option for dcgan: extra_layers must be a whole")
+    assert not (tmp_path / "run" / "generator.keras").exists()

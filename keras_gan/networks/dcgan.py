@@ -59,6 +59,12 @@ def _dcgan_geometry(image_shape: Sequence[int]) -> tuple[int, int, int]:
     return start, doublings, channels
 
 
+def _check_extra_layers(extra_layers: int) -> None:
+    """A count, so that a mistyped `--network-option extra_layers=-1` is refused, not read as 0."""
+    if isinstance(extra_layers, bool) or not isinstance(extra_layers, int) or extra_layers < 0:
+        raise ValueError(f"extra_layers must be a whole number >= 0, got {extra_layers!r}.")
+
+
 def _init():
     return keras.initializers.RandomNormal(0.0, DCGAN_INIT_STDDEV)
 
@@ -100,6 +106,7 @@ def build_dcgan_generator(
             (`FusedBatchNormalization`, same results); False keeps Keras's own layer.
     """
     check_num_classes(num_classes)
+    _check_extra_layers(extra_layers)
     start, doublings, channels = _dcgan_geometry(image_shape)
     filters = base_filters * 2 ** (doublings - 1)
     inputs, x = generator_inputs(latent_dim, num_classes, label_embedding_dim)
@@ -165,6 +172,7 @@ def build_dcgan_discriminator(
             (`FusedBatchNormalization`, same results); False keeps Keras's own layer.
     """
     check_num_classes(num_classes)
+    _check_extra_layers(extra_layers)
     if normalization not in ("batch", "layer", "none"):
         raise ValueError(f"normalization must be batch, layer or none, got {normalization!r}.")
     _, doublings, _ = _dcgan_geometry(image_shape)
