@@ -21,6 +21,7 @@ from keras_gan.cli import common, train_report
 from keras_gan.cli.common import FloatRange, IntRange, Names
 from keras_gan.errors import one_line
 from keras_gan.training import config
+from keras_gan.training.defaults import AUGMENT_AUTO_MAX_IMAGES
 
 EXIT_ERROR = common.EXIT_ERROR
 EXIT_USAGE = common.EXIT_USAGE
@@ -328,9 +329,9 @@ def _explicit_settings(ctx: click.Context, settings: dict[str, Any]) -> dict[str
     show_default=True,
     help="Differentiable augmentation of D's inputs, real and fake (colour, translation, "
     "cutout): diffaugment applies each op always (Zhao et al. 2020), ada with a probability "
-    "steered by D's overfitting (Karras et al. 2020). auto: off (ADA won only on the 5,000 "
-    "MNIST digits, lost on 500 to 3,786 images; docs/benchmarks.md); the choice is recorded "
-    "in config.json.",
+    "steered by D's overfitting (Karras et al. 2020). auto: ada for the DCGAN with extra "
+    f"layers (28x28 and smaller) on at most {AUGMENT_AUTO_MAX_IMAGES:,} images, whose deeper D "
+    "memorises them; off otherwise (docs/benchmarks.md); the choice is recorded in config.json.",
 )
 @click.option(
     "--pack",

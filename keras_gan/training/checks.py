@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from keras_gan.errors import check_integer, is_integer
 from keras_gan.training.defaults import (
     ARCHITECTURES,
+    AUGMENT_AUTO_MAX_IMAGES,
     LOSS_ALIASES,
     LOSSES,
 )
@@ -97,10 +98,19 @@ def check_pack(pack: Any, batch_size: Any, conditional: bool) -> None:
         raise TrainingError(f"batch_size {batch_size} must be a multiple of pack {pack}.")
 
 
-def resolved_augment(augment: str, info: DatasetInfo | None) -> str:
-    """`augment` with "auto" resolved: "off" for every dataset, since no dataset size was found
-    at which ADA beats no augmentation at the defaults (`defaults.AUGMENT_CHOICES`' comment);
-    points refuse augmentation."""
+def resolved_augment(augment: str, info: DatasetInfo | None, deep_dcgan: bool = False) -> str:
+    """`augment` with "auto" resolved: "ada" (Karras et al. 2020) for a DCGAN with extra layers
+    (`deep_dcgan`) on at most `AUGMENT_AUTO_MAX_IMAGES` images, where its deeper D memorises
+    the set; "off" otherwise, where ADA did not win (`defaults.AUGMENT_AUTO_MAX_IMAGES`'
+    comment). Points refuse augmentation."""
     if augment not in ("auto", "off") and info is not None and not info.is_image:
         raise TrainingError(f"augment {augment!r} needs images; {info.name} holds points.")
-    return "off" if augment == "auto" else augment
+    if augment != "auto":
+        return augment
+    small = (
+        info is not None
+        and info.is_image
+        and info.num_examples is not None
+        and info.num_examples <= AUGMENT_AUTO_MAX_IMAGES
+    )
+    return "ada" if deep_dcgan and small else "off"

@@ -121,9 +121,9 @@ class TrainConfig:
     `jit_compile` is "auto", "on" or "off" (XLA); `steps_per_execution` train steps run per
     compiled call; `strategy` is one of `STRATEGIES`. `batch_size` is the global batch, split
     over the strategy's replicas. `deterministic` turns on TensorFlow's op determinism.
-    `augment` (`AUGMENT_CHOICES`) augments D's inputs ("auto" is resolved to "off" by
-    `resolved`, and recorded); `pack` is PacGAN's m (D judges m samples at once; the batch
-    must be a multiple of it). See docs/gan.md.
+    `augment` (`AUGMENT_CHOICES`) augments D's inputs ("auto" is resolved by `resolved`, as
+    `checks.resolved_augment` says, and recorded); `pack` is PacGAN's m (D judges m samples at
+    once; the batch must be a multiple of it). See docs/gan.md.
     `eval_every` evaluates FID and KID on `eval_n` samples every that many epochs (0: never;
     `None`: see `resolved`) and keeps `generator_best.keras`. `monitor` raises alarms for the
     failure modes (`keras_gan.callbacks.FailureMonitor`).
@@ -297,9 +297,11 @@ class TrainConfig:
             extra_layers = default_dcgan_extra_layers(image_shape)
             if extra_layers is not None:
                 options["extra_layers"] = extra_layers
+        extra_layers = options.get("extra_layers", 0)
+        deep_dcgan = is_integer(extra_layers) and extra_layers > 0
         return dataclasses.replace(
             self,
-            augment=resolved_augment(self.augment, info),
+            augment=resolved_augment(self.augment, info, arch == "dcgan" and deep_dcgan),
             eval_every=eval_every,
             arch=arch,
             loss=loss,

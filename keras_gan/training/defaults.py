@@ -12,6 +12,7 @@ __all__ = [
     "ARCHITECTURES",
     "ARCHITECTURE_DEFAULTS",
     "ARCHITECTURE_LOSSES",
+    "AUGMENT_AUTO_MAX_IMAGES",
     "AUGMENT_CHOICES",
     "DATASET_DEFAULTS",
     "DCGAN_EXTRA_LAYERS",
@@ -196,11 +197,14 @@ RESUME_OVERRIDES = frozenset(
 LEGACY_PRECISION = "float32"  # the precision of config files written before the setting existed
 SAMPLE_IMAGES = 64  # an 8 x 8 grid
 SAMPLE_POINTS = 1000  # enough generated points to see the shape of a 2-D distribution
-# Augmentation of D's inputs (keras_gan.augment). "auto" resolves to "off" at every dataset size:
-# against no augmentation at the DCGAN defaults, ADA lost on 500, 2,000 (also over 1,024 passes)
-# and 3,786 images and won only on the 5,000 digits, by less than it lost elsewhere
-# (docs/benchmarks.md, "ADA against no augmentation"), so no size threshold was found. Config
-# files written before augment and pack existed load as "off" and 1.
+# Augmentation of D's inputs (keras_gan.augment). "auto" resolves to "ada" for a DCGAN with
+# extra layers (28x28 and smaller) on at most AUGMENT_AUTO_MAX_IMAGES images, and to "off"
+# otherwise (docs/benchmarks.md, "ADA against no augmentation"). With the plain DCGAN, ADA lost
+# on 500, 2,000 and 3,786 images and won only on the 5,000 digits, by less than it lost
+# elsewhere. The deeper D memorises small sets: on 2,000 Fashion-MNIST images it got worse from
+# 5 to 10 minutes (FID 4.56 -> 9.37) and ADA scored 4.19. Config files written before augment
+# and pack existed load as "off" and 1.
+AUGMENT_AUTO_MAX_IMAGES = 10_000
 AUGMENT_CHOICES: tuple[str, ...] = ("auto", "off", "diffaugment", "ada")
 LEGACY_AUGMENT = "off"
 # FID/KID during training (docs/training.md, "Evaluation during training"): on by default for
