@@ -51,7 +51,7 @@ class StepClock(keras.callbacks.Callback):
 
 
 def build_case(
-    dataset: str, precision: str, fused: bool
+    dataset: str, precision: str, fused: bool, augment: str = "off"
 ) -> tuple[keras.Model, tf.data.Dataset, training.TrainConfig]:
     info = data.DatasetInfo(
         name=dataset,
@@ -64,7 +64,7 @@ def build_case(
     config = training.TrainConfig(
         dataset=dataset,
         precision=precision,
-        augment="off",
+        augment=augment,
         seed=0,
         network_options={"fused_batch_norm": fused},
     ).resolved(info)
