@@ -24,7 +24,7 @@ import statistics
 
 import keras
 import tensorflow as tf
-from batch_norm import SHAPES, build_case, time_round
+from batch_norm import SHAPES, add_timing_arguments, build_case, time_cases
 
 from keras_gan import training
 
@@ -46,9 +46,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--datasets", nargs="+", default=["mnist"], choices=SHAPES)
     parser.add_argument("--precisions", nargs="+", default=["auto"], help="as --precision")
     parser.add_argument("--p", nargs="+", type=float, default=[0.0, 0.2], help="ADA's p")
-    parser.add_argument("--warmup", type=int, default=10, help="untimed steps per round")
-    parser.add_argument("--steps", type=int, default=40, help="timed steps per round")
-    parser.add_argument("--rounds", type=int, default=3)
+    add_timing_arguments(parser)
     args = parser.parse_args(argv)
 
     print(
@@ -61,13 +59,7 @@ def main(argv: list[str] | None = None) -> None:
             for p in args.p:
                 cases[f"ada p {p:g}"] = ada_case(dataset, precision, p)
             config = cases["off"][2]
-            for model, stream, _ in cases.values():  # trace every case before any timing
-                time_round(model, stream, config.precision, 2, 1)
-            rates = {name: [] for name in cases}
-            for _ in range(args.rounds):
-                for name, (model, stream, _) in cases.items():
-                    seconds = time_round(model, stream, config.precision, args.warmup, args.steps)
-                    rates[name].append(args.steps * config.batch_size / seconds)
+            rates = time_cases(cases, config.precision, args)
             options = config.network_options
             for name in cases:
                 print(

@@ -83,15 +83,33 @@ def time_round(model, stream, precision: str, warmup: int, steps: int) -> float:
     return clock.seconds
 
 
+def add_timing_arguments(parser: argparse.ArgumentParser) -> None:
+    """`--warmup`, `--steps` and `--rounds`, as `time_cases` takes them."""
+    parser.add_argument("--warmup", type=int, default=10, help="untimed steps per round")
+    parser.add_argument("--steps", type=int, default=40, help="timed steps per round")
+    parser.add_argument("--rounds", type=int, default=3)
+
+
+def time_cases(cases: dict, precision: str, args: argparse.Namespace) -> dict[object, list]:
+    """Images a second of each `(model, stream, config)` case per round: every case is traced
+    first, then the rounds alternate between the cases, so a slower spell falls on all."""
+    for model, stream, _ in cases.values():
+        time_round(model, stream, precision, 2, 1)
+    rates = {name: [] for name in cases}
+    for _ in range(args.rounds):
+        for name, (model, stream, config) in cases.items():
+            seconds = time_round(model, stream, precision, args.warmup, args.steps)
+            rates[name].append(args.steps * config.batch_size / seconds)
+    return rates
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", nargs="+", default=["mnist", "emoji"], choices=SHAPES)
     parser.add_argument(
         "--precisions", nargs="+", default=["float32", "mixed_bfloat16"], help="as --precision"
     )
-    parser.add_argument("--warmup", type=int, default=10, help="untimed steps per round")
-    parser.add_argument("--steps", type=int, default=40, help="timed steps per round")
-    parser.add_argument("--rounds", type=int, default=3)
+    add_timing_arguments(parser)
     args = parser.parse_args(argv)
 
     print(
@@ -101,13 +119,7 @@ def main(argv: list[str] | None = None) -> None:
     for dataset in args.datasets:
         for precision in args.precisions:
             cases = {fused: build_case(dataset, precision, fused) for fused in (False, True)}
-            time_round(*cases[False][:2], precision, 2, 1)  # traces both before any timing
-            time_round(*cases[True][:2], precision, 2, 1)
-            rates = {False: [], True: []}
-            for _ in range(args.rounds):
-                for fused, (model, stream, config) in cases.items():
-                    seconds = time_round(model, stream, precision, args.warmup, args.steps)
-                    rates[fused].append(args.steps * config.batch_size / seconds)
+            rates = time_cases(cases, precision, args)
             config = cases[True][2]
             shape = "x".join(str(d) for d in SHAPES[dataset])
             for fused in (False, True):
