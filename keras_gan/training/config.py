@@ -297,11 +297,11 @@ class TrainConfig:
             extra_layers = default_dcgan_extra_layers(image_shape)
             if extra_layers is not None:
                 options["extra_layers"] = extra_layers
-        extra_layers = options.get("extra_layers", 0)
-        deep_dcgan = is_integer(extra_layers) and extra_layers > 0
+        depth = options.get("extra_layers", 0)
+        deep_dcgan = arch == "dcgan" and is_integer(depth) and depth > 0
         return dataclasses.replace(
             self,
-            augment=resolved_augment(self.augment, info, arch == "dcgan" and deep_dcgan),
+            augment=resolved_augment(self.augment, info, deep_dcgan),
             eval_every=eval_every,
             arch=arch,
             loss=loss,

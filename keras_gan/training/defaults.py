@@ -199,11 +199,12 @@ SAMPLE_IMAGES = 64  # an 8 x 8 grid
 SAMPLE_POINTS = 1000  # enough generated points to see the shape of a 2-D distribution
 # Augmentation of D's inputs (keras_gan.augment). "auto" resolves to "ada" for a DCGAN with
 # extra layers (28x28 and smaller) on at most AUGMENT_AUTO_MAX_IMAGES images, and to "off"
-# otherwise (docs/benchmarks.md, "ADA against no augmentation"). With the plain DCGAN, ADA lost
-# on 500, 2,000 and 3,786 images and won only on the 5,000 digits, by less than it lost
-# elsewhere. The deeper D memorises small sets: on 2,000 Fashion-MNIST images it got worse from
-# 5 to 10 minutes (FID 4.56 -> 9.37) and ADA scored 4.19. Config files written before augment
-# and pack existed load as "off" and 1.
+# otherwise (docs/benchmarks.md, "`--augment auto` with the deeper DCGAN"). The deeper D
+# memorises small sets: against no augmentation ADA scored 0.45x the FID on 2,000 Fashion-MNIST
+# images and 0.86x on the 5,000 digits, and 1.07x on 60,000 (p never rose). With the plain
+# DCGAN ADA lost on 500, 2,000 and 3,786 images ("ADA against no augmentation"). 10,000 is
+# twice the largest win, not a measured edge. Config files written before augment and pack
+# existed load as "off" and 1.
 AUGMENT_AUTO_MAX_IMAGES = 10_000
 AUGMENT_CHOICES: tuple[str, ...] = ("auto", "off", "diffaugment", "ada")
 LEGACY_AUGMENT = "off"
